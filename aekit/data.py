@@ -1,0 +1,292 @@
+"""Data sets: scikit-learn's digits (embedded), Fashion-MNIST and MNIST (IDX files).
+
+Fashion-MNIST and MNIST are looked for, in order, in the system data directory (Debian's
+``dataset-fashion-mnist`` package puts them in ``/usr/share/datasets/fashion-mnist``), in the
+cache directory (``AEKIT_DATA``, default ``~/.cache/aekit``), and are then downloaded. Every
+file is checked against the SHA-256 of its decompressed content, so a system copy and a
+download are verified by the same table, and a download is written to a temporary file that
+is renamed only once it has passed its check.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = [
+    "Dataset",
+    "DataError",
+    "load",
+    "available",
+    "read_idx",
+    "cache_dir",
+]
+
+
+class DataError(RuntimeError):
+    """A data set is missing, corrupted or cannot be fetched; the message says what to do."""
+
+
+@dataclass
+class Dataset:
+    """Images (or sequences) split into training and test sets.
+
+    ``X_train``/``X_test`` are float32 tensors with values in [0, 1], one row per example
+    (flattened unless ``load(..., flatten=False)``); ``y_*`` are int64 labels;
+    ``image_shape`` is (height, width) and ``classes`` names each label.
+    """
+
+    name: str
+    X_train: torch.Tensor
+    y_train: torch.Tensor
+    X_test: torch.Tensor
+    y_test: torch.Tensor
+    image_shape: tuple[int, ...]
+    classes: list[str]
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def input_dim(self) -> int:
+        """Number of values in one example (64 for digits, 784 for 28x28 images)."""
+        return int(np.prod(self.X_train.shape[1:]))
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({self.name!r}: {len(self.X_train)} train / {len(self.X_test)} test, "
+            f"images {'x'.join(map(str, self.image_shape))}, {len(self.classes)} classes)"
+        )
+
+
+# --------------------------------------------------------------------------- IDX files
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def _open_bytes(path: Path) -> bytes:
+    """Read a file, decompressing it if it is gzip; a damaged file raises DataError."""
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as err:
+            raise DataError(
+                f"{path} is not a complete gzip file ({err}); it is truncated or corrupted. "
+                f"Delete it and load the data set again."
+            ) from err
+    return raw
+
+
+def parse_idx(raw: bytes, source: str = "IDX data") -> np.ndarray:
+    """Parse the bytes of an IDX file (the MNIST format) into a NumPy array."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
+        raise DataError(f"{source} is not an IDX file (bad magic number {raw[:4]!r})")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{source} is truncated: its header is incomplete")
+    shape = struct.unpack(f">{ndim}I", raw[4:header])
+    dtype = np.dtype(_IDX_TYPES[raw[2]])
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise DataError(
+            f"{source} holds {len(raw) - header} bytes of data but its header promises "
+            f"{expected} (shape {shape}); it is truncated or corrupted. Delete it and load again."
+        )
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
+
+
+def read_idx(path: str | os.PathLike, sha256: str | None = None) -> np.ndarray:
+    """Read an IDX file (optionally gzip-compressed), checking its decompressed SHA-256."""
+    path = Path(path)
+    raw = _open_bytes(path)
+    if sha256 is not None:
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != sha256:
+            raise DataError(
+                f"{path} fails its checksum (SHA-256 {digest[:12]}..., expected "
+                f"{sha256[:12]}...): it is corrupted or a different file. Delete it and load again."
+            )
+    return parse_idx(raw, str(path))
+
+
+# --------------------------------------------------------------------------- sources
+_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+          "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+# SHA-256 of the decompressed IDX files: one table serves Debian's re-compressed copy and
+# the upstream download alike.
+_SOURCES = {
+    "fashion-mnist": {
+        "system": ["/usr/share/datasets/fashion-mnist"],
+        "mirrors": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
+        "sha256": dict(zip(_FILES, (
+            "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        ))),
+        "classes": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+        "hint": "install Debian's package (sudo apt-get install dataset-fashion-mnist) "
+                "or connect to the internet once so aekit can download it",
+    },
+    "mnist": {
+        "system": ["/usr/share/datasets/mnist"],
+        "mirrors": ["https://ossci-datasets.s3.amazonaws.com/mnist/",
+                    "https://storage.googleapis.com/cvdf-datasets/mnist/"],
+        "sha256": dict(zip(_FILES, (
+            "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        ))),
+        "classes": [str(d) for d in range(10)],
+        "hint": "connect to the internet once so aekit can download it, or copy the four "
+                "MNIST .gz files into the cache directory",
+    },
+}
+
+
+def available() -> list[str]:
+    """Names accepted by :func:`load`."""
+    return ["digits", *sorted(_SOURCES)]
+
+
+def cache_dir() -> Path:
+    """Where downloaded data sets are kept: ``AEKIT_DATA`` or ``~/.cache/aekit``."""
+    env = os.environ.get("AEKIT_DATA")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "aekit"
+
+
+def _candidates(name: str, stem: str) -> list[Path]:
+    spec = _SOURCES[name]
+    dirs = [Path(d) for d in spec["system"]] + [cache_dir() / name]
+    return [d / f"{stem}{ext}" for d in dirs for ext in (".gz", "")]
+
+
+def download(url: str, dest: Path, sha256: str, progress: bool = True) -> Path:
+    """Download ``url`` to ``dest`` atomically, checking the decompressed SHA-256.
+
+    The bytes go to a temporary file beside ``dest``; it is renamed to ``dest`` only after the
+    download completed and passed its checksum, so an interrupted or corrupted download never
+    leaves a partial file behind.
+    """
+    from tqdm.auto import tqdm
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
+                      disable=not progress, leave=False) as bar:
+                while chunk := response.read(1 << 16):
+                    out.write(chunk)
+                    bar.update(len(chunk))
+        read_idx(tmp, sha256)  # raises DataError on a truncated or corrupted download
+        os.replace(tmp, dest)
+        return dest
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fetch(name: str, stem: str, progress: bool) -> np.ndarray:
+    spec = _SOURCES[name]
+    digest = spec["sha256"][stem]
+    for path in _candidates(name, stem):
+        if path.exists():
+            return read_idx(path, digest)
+    dest = cache_dir() / name / f"{stem}.gz"
+    errors = []
+    for mirror in spec["mirrors"]:
+        try:
+            return read_idx(download(mirror + stem + ".gz", dest, digest, progress), digest)
+        except (urllib.error.URLError, OSError, DataError) as err:
+            errors.append(f"{mirror}: {err}")
+    looked = ", ".join(str(p.parent) for p in _candidates(name, stem)[::2])
+    raise DataError(
+        f"{name} is not on this machine (looked in {looked}) and could not be downloaded "
+        f"({'; '.join(errors)}). To get it, {spec['hint']}. The digits data set "
+        f"(load('digits')) is always available offline."
+    )
+
+
+def _take(X: np.ndarray, y: np.ndarray, n: int | None, what: str):
+    if n is None:
+        return X, y
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{what} must be a positive integer or None, got {n!r}")
+    if n > len(X):
+        raise ValueError(f"{what}={n} asks for more examples than the {len(X)} available")
+    return X[:n], y[:n]
+
+
+def _digits() -> tuple[np.ndarray, ...]:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = load_digits()
+    X = (bunch.data / 16.0).astype(np.float32)  # (1797, 64), values 0..16 -> [0, 1]
+    return train_test_split(X, bunch.target, test_size=0.2, random_state=0, stratify=bunch.target)
+
+
+def load(name: str = "digits", *, n_train: int | None = None, n_test: int | None = None,
+         flatten: bool = True, progress: bool = True) -> Dataset:
+    """Load a data set as float32 tensors in [0, 1].
+
+    Parameters
+    ----------
+    name : "digits" (8x8, embedded in scikit-learn, always offline), "fashion-mnist" or
+        "mnist" (28x28).
+    n_train, n_test : keep only the first n examples of each split (None keeps all).
+    flatten : rows of ``height*width`` values (True) or images of shape (1, height, width).
+    progress : show a progress bar while downloading.
+
+    Examples
+    --------
+    >>> data = load("digits")
+    >>> data.X_train.shape
+    torch.Size([1437, 64])
+    """
+    key = str(name).lower().replace("_", "-")
+    if key == "digits":
+        X_tr, X_te, y_tr, y_te = _digits()
+        shape, classes, source = (8, 8), [str(d) for d in range(10)], "scikit-learn"
+    elif key in _SOURCES:
+        X_tr = _fetch(key, "train-images-idx3-ubyte", progress)
+        y_tr = _fetch(key, "train-labels-idx1-ubyte", progress)
+        X_te = _fetch(key, "t10k-images-idx3-ubyte", progress)
+        y_te = _fetch(key, "t10k-labels-idx1-ubyte", progress)
+        shape, classes, source = tuple(X_tr.shape[1:]), _SOURCES[key]["classes"], "IDX files"
+    else:
+        raise ValueError(f"unknown data set {name!r}; available: {', '.join(available())}")
+    X_tr, y_tr = _take(X_tr, y_tr, n_train, "n_train")
+    X_te, y_te = _take(X_te, y_te, n_test, "n_test")
+
+    def to_tensor(X: np.ndarray) -> torch.Tensor:
+        X = np.asarray(X)
+        if X.dtype == np.uint8:
+            X = X.astype(np.float32) / 255.0
+        X = torch.as_tensor(X, dtype=torch.float32)
+        return X.reshape(len(X), -1) if flatten else X.reshape(len(X), 1, *shape)
+
+    return Dataset(
+        name=key,
+        X_train=to_tensor(X_tr), y_train=torch.as_tensor(np.array(y_tr, dtype=np.int64)),
+        X_test=to_tensor(X_te), y_test=torch.as_tensor(np.array(y_te, dtype=np.int64)),
+        image_shape=shape, classes=classes, source=source,
+    )

@@ -1,0 +1,76 @@
+"""Measures of how well an autoencoder reconstructs, and the PCA baseline."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from aekit.train import as_tensor
+
+__all__ = ["reconstruction_error", "pca_baseline", "reconstruct", "encode", "per_image_error"]
+
+
+def _model_device(model: torch.nn.Module) -> torch.device:
+    param = next(model.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+@torch.no_grad()
+def reconstruct(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tensor:
+    """Reconstructions of X by ``model`` in eval mode, as a CPU tensor of X's shape."""
+    X = as_tensor(X)
+    was_training = model.training
+    model.eval()
+    device = _model_device(model)
+    out = [model(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
+    model.train(was_training)
+    return torch.cat(out) if out else X.clone()
+
+
+@torch.no_grad()
+def encode(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tensor:
+    """Codes of X (``model.encode``, its mean for a VAE) in eval mode, as a CPU tensor."""
+    X = as_tensor(X)
+    was_training = model.training
+    model.eval()
+    device = _model_device(model)
+    codes = []
+    for i in range(0, len(X), batch_size):
+        Z = model.encode(X[i:i + batch_size].to(device))
+        codes.append((Z[0] if isinstance(Z, tuple) else Z).cpu())
+    model.train(was_training)
+    return torch.cat(codes)
+
+
+def per_image_error(model: torch.nn.Module, X) -> torch.Tensor:
+    """Squared reconstruction error of each image, summed over its pixels: shape ``(n,)``."""
+    X = as_tensor(X)
+    X_hat = reconstruct(model, X)
+    return ((X_hat - X) ** 2).reshape(len(X), -1).sum(1)
+
+
+def reconstruction_error(model: torch.nn.Module, X) -> float:
+    """Mean over images of the squared error summed over pixels.
+
+    This is the measure of Hinton & Salakhutdinov (2006): with pixels in [0, 1] their deep
+    autoencoder reached 3.00 on MNIST, against 13.87 for PCA with 30 components.
+    """
+    return float(per_image_error(model, X).mean())
+
+
+def pca_baseline(X_train, X_test, k: int, return_model: bool = False):
+    """Reconstruction error of PCA with k components, fitted on X_train, measured on X_test.
+
+    Uses scikit-learn's PCA (centred data, as a linear autoencoder with biases sees it).
+    Returns the same measure as :func:`reconstruction_error`, and the fitted PCA if asked.
+    """
+    from sklearn.decomposition import PCA
+
+    X_train = as_tensor(X_train, "X_train").reshape(len(X_train), -1).double().numpy()
+    X_test = as_tensor(X_test, "X_test").reshape(len(X_test), -1).double().numpy()
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= min(X_train.shape):
+        raise ValueError(f"k must be between 1 and {min(X_train.shape)} (the number of "
+                         f"features or of training examples), got {k!r}")
+    pca = PCA(n_components=int(k), svd_solver="full").fit(X_train)
+    X_hat = pca.inverse_transform(pca.transform(X_test))
+    error = float(((X_hat - X_test) ** 2).sum(1).mean())
+    return (error, pca) if return_model else error

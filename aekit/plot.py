@@ -1,0 +1,140 @@
+"""Figures for the lessons. Every function returns a matplotlib Figure (not pyplot state),
+so notebooks show it once, tests can inspect it, and nothing piles up in memory."""
+from __future__ import annotations
+
+import io
+from typing import Sequence
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+__all__ = ["image_grid", "reconstructions", "loss_curves", "latent_scatter",
+           "error_curve", "to_png"]
+
+
+def _np(X) -> np.ndarray:
+    if isinstance(X, torch.Tensor):
+        return X.detach().cpu().numpy()
+    return np.asarray(X)
+
+
+def _images(X, image_shape: Sequence[int]) -> np.ndarray:
+    X = _np(X)
+    try:
+        return X.reshape(len(X), *image_shape)
+    except ValueError as err:
+        raise ValueError(f"cannot show rows of {X[0].size} values as {tuple(image_shape)} images; "
+                         f"pass the data set's image_shape") from err
+
+
+def image_grid(X, image_shape: Sequence[int] = (8, 8), ncols: int = 10,
+               titles: Sequence[str] | None = None, title: str | None = None,
+               scale: float = 0.9) -> Figure:
+    """Show images (rows of X) on a grid, ``ncols`` to a row, grey on white."""
+    images = _images(X, image_shape)
+    n = len(images)
+    ncols = max(1, min(ncols, n))
+    nrows = max(1, -(-n // ncols))
+    fig = Figure(figsize=(scale * ncols, scale * nrows + (0.4 if title else 0)))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i < n:
+            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=1)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def reconstructions(X, X_hat, image_shape: Sequence[int] = (8, 8), n: int = 10,
+                    title: str | None = None, labels: Sequence[str] = ("input", "reconstruction"),
+                    extra_rows: Sequence = ()) -> Figure:
+    """Originals on the top row, reconstructions below (and any ``extra_rows``)."""
+    rows = [X, X_hat, *extra_rows]
+    n = min(n, len(X))
+    fig = Figure(figsize=(0.9 * n + 1.2, 1.0 * len(rows) + (0.4 if title else 0)))
+    axes = fig.subplots(len(rows), n, squeeze=False)
+    for r, row in enumerate(rows):
+        images = _images(_np(row)[:n], image_shape)
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(images[c], cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        if r < len(labels):
+            axes[r, 0].set_ylabel(labels[r], fontsize=8, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(history, title: str = "training", log: bool = False) -> Figure:
+    """Training (and validation) loss per epoch from a :class:`aekit.train.History`."""
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.subplots()
+    epochs = np.arange(1, len(history.train_loss) + 1)
+    ax.plot(epochs, history.train_loss, label="train")
+    if history.val_loss:
+        ax.plot(epochs, history.val_loss, label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss per image")
+    if log:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def latent_scatter(Z, y, classes: Sequence[str] | None = None, title: str = "codes",
+                   ax_labels: tuple[str, str] = ("z1", "z2")) -> Figure:
+    """2-D codes as points coloured by label (only the first two code units are shown)."""
+    Z, y = _np(Z), _np(y)
+    if Z.ndim != 2 or Z.shape[1] < 2:
+        raise ValueError(f"latent_scatter needs codes of shape (n, 2) or wider, got {Z.shape}")
+    fig = Figure(figsize=(5.2, 4.4))
+    ax = fig.subplots()
+    points = ax.scatter(Z[:, 0], Z[:, 1], c=y, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
+    cbar = fig.colorbar(points, ax=ax, ticks=range(10))
+    if classes is not None:
+        cbar.ax.set_yticklabels(list(classes)[:10], fontsize=7)
+    ax.set_xlabel(ax_labels[0])
+    ax.set_ylabel(ax_labels[1])
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def error_curve(code_dims: Sequence[int], errors: dict[str, Sequence[float]],
+                highlight: int | None = None, title: str = "reconstruction error vs code size",
+                ax=None) -> Figure:
+    """Error per image against code size, one line per method (e.g. "autoencoder", "PCA")."""
+    if ax is None:
+        fig = Figure(figsize=(5, 3.4))
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    for (name, values), marker in zip(errors.items(), "osd^v"):
+        dims = list(code_dims)[: len(values)]
+        ax.plot(dims, list(values), marker=marker, label=name)
+    if highlight is not None:
+        ax.axvline(highlight, color="grey", ls=":", lw=1)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(list(code_dims), [str(d) for d in code_dims])
+    ax.set_xlabel("code size (bottleneck)")
+    ax.set_ylabel("squared error per image")
+    ax.set_title(title)
+    ax.legend()
+    return fig
+
+
+def to_png(fig: Figure, dpi: int = 80) -> bytes:
+    """Render a Figure to PNG bytes (what widgets display, and what tests compare)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()

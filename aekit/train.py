@@ -1,0 +1,289 @@
+"""One training loop for every autoencoder in aekit.
+
+:func:`fit` slices mini-batches from tensors already on the device, steps a (fused, where the
+device has it) Adam optimizer and records a :class:`History`. Variants plug in without a
+copy of the loop:
+
+- ``corruption``: corrupt each input batch before encoding, while the loss compares with the
+  clean batch (denoising autoencoders); a ``(kind, level)`` pair or a callable.
+- ``penalties``: callables ``penalty(model, X_in, Z) -> scalar`` added to the loss, each
+  recorded under its ``name`` (sparse and contractive autoencoders).
+- a model's own ``loss(X_in, X_target) -> {"loss": ..., part: ...}`` replaces the
+  reconstruction loss (variational and rate-distortion autoencoders).
+- a model's ``on_epoch_start(epoch, epochs)`` runs before each epoch (annealing schedules).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from aekit.device import get_device
+
+__all__ = ["fit", "History", "TrainingDiverged", "reconstruction_loss", "as_tensor"]
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite. ``history`` holds the epochs before it happened."""
+
+    def __init__(self, message: str, history: "History") -> None:
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class History:
+    """What happened during :func:`fit`, one entry per completed epoch.
+
+    ``train_loss`` and ``val_loss`` are per-image losses (the sum over pixels, averaged over
+    images); ``terms`` splits the training loss into its parts ("reconstruction" and one entry
+    per penalty, or the model's own parts such as "kl"); ``epoch_seconds`` is wall time.
+    ``stopped`` is None after a full run, or "interrupted".
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    terms: dict[str, list[float]] = field(default_factory=dict)
+    epoch_seconds: list[float] = field(default_factory=list)
+    stopped: str | None = None
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    @property
+    def seconds(self) -> float:
+        """Total training time in seconds."""
+        return float(sum(self.epoch_seconds))
+
+    def __repr__(self) -> str:
+        if not self.train_loss:
+            return "History(no completed epoch)"
+        last = f"train {self.train_loss[-1]:.3f}"
+        if self.val_loss:
+            last += f", val {self.val_loss[-1]:.3f}"
+        state = f", {self.stopped}" if self.stopped else ""
+        return f"History({self.epochs} epochs in {self.seconds:.1f} s; last {last}{state})"
+
+
+def as_tensor(X, what: str = "X") -> torch.Tensor:
+    """Return X as a 2-D float32 tensor, with a clear error for NaN, inf or a wrong shape."""
+    if isinstance(X, np.ndarray):
+        X = torch.from_numpy(np.ascontiguousarray(X))
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor or NumPy array, got {type(X).__name__}")
+    if X.dim() == 1:
+        raise ValueError(f"{what} has shape {tuple(X.shape)}: one example? Use {what}.reshape(1, -1) "
+                         f"for one example, or pass a batch of rows")
+    if not X.is_floating_point():
+        X = X.float()
+    bad = ~torch.isfinite(X)
+    if bad.any():
+        rows = bad.reshape(len(X), -1).any(1).nonzero().flatten()
+        raise ValueError(f"{what} contains {int(bad.sum())} NaN or infinite values (in rows "
+                         f"{rows[:5].tolist()}{'...' if len(rows) > 5 else ''}); remove those rows "
+                         f"or replace the values, e.g. torch.nan_to_num({what})")
+    return X
+
+
+def reconstruction_loss(X_hat: torch.Tensor, X: torch.Tensor, loss: str = "bce") -> torch.Tensor:
+    """Per-image reconstruction loss: sum over pixels, mean over the batch.
+
+    "bce" is the cross-entropy of Bernoulli pixels (needs X_hat in (0, 1)); "mse" is the
+    squared error, which equals Hinton & Salakhutdinov's (2006) error measure.
+    """
+    n = X.shape[0]
+    if loss == "bce":
+        return F.binary_cross_entropy(X_hat, X, reduction="sum") / n
+    if loss == "mse":
+        return F.mse_loss(X_hat, X, reduction="sum") / n
+    raise ValueError(f"loss must be 'bce' or 'mse', got {loss!r}")
+
+
+def _make_corruption(corruption) -> Callable[[torch.Tensor, torch.Generator | None], torch.Tensor] | None:
+    if corruption is None:
+        return None
+    if callable(corruption):
+        return lambda X, gen: corruption(X)
+    kind, level = corruption
+    from aekit.corruption import corrupt  # a lower room: corruption uses only torch
+
+    return lambda X, gen: corrupt(X, kind, level, generator=gen)
+
+
+def _step_parts(model, X_in, X_target, loss, penalties) -> dict[str, torch.Tensor]:
+    """The loss of one batch and its named parts; the total is under "loss"."""
+    own = getattr(model, "loss", None)
+    if callable(own):
+        parts = dict(own(X_in, X_target))
+        if penalties:
+            Z = model.encode(X_in)
+            for p in penalties:
+                parts[p.name] = p(model, X_in, Z)
+            parts["loss"] = parts["loss"] + sum(parts[p.name] for p in penalties)
+        return parts
+    Z = model.encode(X_in)
+    parts = {"reconstruction": reconstruction_loss(model.decode(Z), X_target, loss)}
+    total = parts["reconstruction"]
+    for p in penalties:
+        parts[p.name] = p(model, X_in, Z)
+        total = total + parts[p.name]
+    parts["loss"] = total
+    return parts
+
+
+@torch.no_grad()
+def _evaluate(model, X, loss, penalties, batch_size) -> float:
+    was_training = model.training
+    model.eval()
+    total = 0.0
+    for start in range(0, len(X), batch_size):
+        X_b = X[start:start + batch_size]
+        with torch.enable_grad() if any(getattr(p, "needs_grad", False) for p in penalties) else torch.no_grad():
+            parts = _step_parts(model, X_b, X_b, loss, penalties)
+        total += float(parts["loss"]) * len(X_b)
+    model.train(was_training)
+    return total / len(X)
+
+
+def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: float = 1e-3,
+        loss: str = "bce", X_val=None, progress: bool = True,
+        corruption=None, penalties: Sequence[Callable] | Iterable[Callable] = (),
+        weight_decay: float = 0.0, optimizer: torch.optim.Optimizer | None = None,
+        shuffle: bool = True, seed: int | None = 0, device: str | torch.device | None = None,
+        val_batch_size: int = 4096) -> History:
+    """Train an autoencoder to reconstruct X, and return the :class:`History`.
+
+    Parameters
+    ----------
+    model : any aekit model (``encode``/``decode``, or its own ``loss``).
+    X : training inputs ``(n, input_dim)``, values in [0, 1] for ``loss="bce"``.
+    epochs, batch_size, lr : passes over X, examples per step, Adam's learning rate.
+    loss : "bce" (Bernoulli cross-entropy) or "mse" (squared error), both per image.
+    X_val : optional validation inputs; their loss is recorded after every epoch.
+    progress : show a tqdm progress bar (a widget in Jupyter, text in a terminal).
+    corruption : ``(kind, level)`` such as ``("masking", 0.3)``, or a callable ``X -> X_tilde``;
+        the model sees corrupted inputs but is scored against clean ones (denoising).
+    penalties : regularisers such as :class:`aekit.penalties.L1Sparsity`, added to the loss.
+    weight_decay : L2 penalty on the weights, through the optimizer.
+    optimizer : use this optimizer instead of a new Adam (its state carries on).
+    shuffle, seed : reshuffle every epoch, reproducibly from ``seed``.
+    device : where to train; default :func:`aekit.get_device`.
+
+    Returns
+    -------
+    History
+        Per-epoch losses and timings. Ctrl-C (KeyboardInterrupt) stops after the current
+        batch and returns the epochs completed so far, with the model intact.
+
+    Raises
+    ------
+    TrainingDiverged
+        If the loss becomes NaN or infinite; the model is restored to its weights at the start
+        of that epoch, and the exception's ``history`` holds the completed epochs.
+    """
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    if loss not in ("bce", "mse"):
+        raise ValueError(f"loss must be 'bce' or 'mse', got {loss!r}")
+    X = as_tensor(X)
+    if len(X) == 0:
+        raise ValueError("X is empty: there is nothing to train on")
+    if loss == "bce" and not callable(getattr(model, "loss", None)) and (X.min() < 0 or X.max() > 1):
+        raise ValueError(f"loss='bce' needs inputs in [0, 1], but X ranges over "
+                         f"[{float(X.min()):.3g}, {float(X.max()):.3g}]; scale X to [0, 1] or use loss='mse'")
+    penalties = list(penalties)
+    for p in penalties:
+        if not callable(p) or not hasattr(p, "name"):
+            raise TypeError(f"each penalty must be callable with a 'name', got {p!r}")
+    device = get_device(device) if device is not None else get_device()
+    model.to(device)
+    X = X.to(device)
+    if X_val is not None:
+        X_val = as_tensor(X_val, "X_val").to(device)
+    corrupt_fn = _make_corruption(corruption)
+
+    if optimizer is None:
+        params = [p for p in model.parameters() if p.requires_grad]
+        fused = device.type in ("cpu", "cuda", "mps", "xpu")
+        try:
+            optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused)
+        except (RuntimeError, TypeError):
+            optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+    gen = torch.Generator(device="cpu")
+    gen.manual_seed(0 if seed is None else seed)
+    corrupt_gen = torch.Generator(device=device)
+    corrupt_gen.manual_seed(0 if seed is None else seed + 1)
+
+    history = History()
+    n = len(X)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, desc=f"training {type(model).__name__}", unit="epoch")
+    model.train()
+    try:
+        for epoch in range(epochs):
+            hook = getattr(model, "on_epoch_start", None)
+            if callable(hook):
+                hook(epoch, epochs)
+            start = time.perf_counter()
+            saved = [p.detach().clone() for p in model.parameters()]
+            Xs = X[torch.randperm(n, generator=gen).to(device)] if shuffle else X
+            sums: dict[str, torch.Tensor] = {}
+            for lo in range(0, n, batch_size):
+                X_b = Xs[lo:lo + batch_size]  # a view: no copy, no DataLoader
+                X_in = corrupt_fn(X_b, corrupt_gen) if corrupt_fn else X_b
+                parts = _step_parts(model, X_in, X_b, loss, penalties)
+                optimizer.zero_grad(set_to_none=True)
+                parts["loss"].backward()
+                optimizer.step()
+                w = len(X_b)
+                for key, value in parts.items():
+                    value = value.detach() * w
+                    sums[key] = sums[key] + value if key in sums else value
+            means = {k: float(v) / n for k, v in sums.items()}
+            if not all(math.isfinite(v) for v in means.values()):
+                with torch.no_grad():
+                    for p, old in zip(model.parameters(), saved):
+                        p.copy_(old)
+                optimizer.state.clear()  # its running averages hold NaN too
+                bad = ", ".join(k for k, v in means.items() if not math.isfinite(v))
+                raise TrainingDiverged(
+                    f"the loss became NaN or infinite in epoch {epoch + 1} ({bad}); the model is "
+                    f"back to its weights from the start of that epoch. Try a smaller learning "
+                    f"rate (lr={lr:g} now), smaller penalty weights, or check the inputs.",
+                    history)
+            history.train_loss.append(means.pop("loss"))
+            for key, value in means.items():
+                history.terms.setdefault(key, []).append(value)
+            if X_val is not None:
+                history.val_loss.append(_evaluate(model, X_val, loss, penalties, val_batch_size))
+                model.train()
+            history.epoch_seconds.append(time.perf_counter() - start)
+            if bar is not None:
+                post = {"loss": f"{history.train_loss[-1]:.3g}"}
+                if history.val_loss:
+                    post["val"] = f"{history.val_loss[-1]:.3g}"
+                bar.set_postfix(post, refresh=False)
+                bar.update(1)
+    except KeyboardInterrupt:
+        history.stopped = "interrupted"
+        print(f"Training interrupted after {history.epochs} complete epochs; "
+              f"returning the history so far (the model keeps its current weights).")
+    finally:
+        if bar is not None:
+            bar.close()
+        model.eval()
+    return history

@@ -1,0 +1,134 @@
+"""The pattern every explorer follows.
+
+1. A pure render function: a setting (keyword arguments) -> matplotlib Figure. Tests call it
+   directly; no widget or kernel is needed.
+2. A cache of whatever is expensive per setting (trained models, PNG bytes), so a setting
+   seen before answers at once.
+3. A thin ipywidgets layer: controls that fire on release (``continuous_update=False``), one
+   Output whose picture is replaced (not appended), and errors shown inside that Output.
+
+Displaying an :class:`Explorer` shows the live widget where a kernel runs it, and carries a
+static PNG of the current setting in the same output, so a saved notebook still shows the
+figure on GitHub, in nbviewer or after a restart.
+"""
+from __future__ import annotations
+
+import base64
+import time
+import traceback
+from typing import Any, Callable, Hashable
+
+from matplotlib.figure import Figure
+
+from aekit.plot import to_png
+
+__all__ = ["Explorer", "SettingCache"]
+
+
+class SettingCache:
+    """A dictionary of results per setting that computes what is missing on first use."""
+
+    def __init__(self, compute: Callable[..., Any]) -> None:
+        self.compute = compute
+        self.store: dict[Hashable, Any] = {}
+        self.hits = 0
+        self.misses = 0
+
+    @staticmethod
+    def key(setting: dict[str, Any]) -> tuple:
+        return tuple(sorted(setting.items()))
+
+    def get(self, **setting) -> Any:
+        key = self.key(setting)
+        if key in self.store:
+            self.hits += 1
+        else:
+            self.misses += 1
+            self.store[key] = self.compute(**setting)
+        return self.store[key]
+
+    def __contains__(self, setting: dict) -> bool:
+        return self.key(setting) in self.store
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+
+class Explorer:
+    """Controls + a rendered figure; see the module docstring for the pattern.
+
+    Parameters
+    ----------
+    render : the pure function ``render(**setting) -> Figure``.
+    controls : ``{name: ipywidget}``; each control's value is the setting of that name.
+    title : shown above the controls.
+    dpi : resolution of the displayed PNG.
+    """
+
+    def __init__(self, render: Callable[..., Figure], controls: dict[str, Any],
+                 title: str = "", dpi: int = 72, output_height: str | None = None) -> None:
+        import ipywidgets as widgets
+
+        self._render = render
+        self.controls = controls
+        self.title = title
+        self.dpi = dpi
+        self.pngs = SettingCache(lambda **s: to_png(self._render(**s), dpi=self.dpi))
+        self.last_error: str | None = None
+        self.last_seconds: float | None = None
+        for control in controls.values():
+            if hasattr(control, "continuous_update"):
+                control.continuous_update = False
+            control.style = {"description_width": "initial"}
+            control.observe(self._on_change, names="value")
+        layout = {"height": output_height} if output_height else {}
+        self.output = widgets.Output(layout=layout)
+        header = [widgets.HTML(f"<b>{title}</b>")] if title else []
+        self.widget = widgets.VBox([*header, widgets.HBox(list(controls.values())), self.output])
+        self.update()
+
+    # ---------------------------------------------------------------- pure parts
+    @property
+    def setting(self) -> dict[str, Any]:
+        """The current value of every control."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def render(self, **setting) -> Figure:
+        """The figure for a setting (missing keys take the controls' current values)."""
+        return self._render(**{**self.setting, **setting})
+
+    def png(self, **setting) -> bytes:
+        """PNG bytes of the figure for a setting, cached."""
+        return self.pngs.get(**{**self.setting, **setting})
+
+    # ---------------------------------------------------------------- widget layer
+    def update(self) -> None:
+        """Redraw the Output for the current setting; errors are shown there, not lost."""
+        from IPython.display import Image
+
+        start = time.perf_counter()
+        try:
+            png = self.png()
+        except Exception as err:  # shown to the student in place of the figure
+            self.last_error = f"{type(err).__name__}: {err}"
+            self.output.outputs = ()
+            self.output.append_stderr(
+                f"Could not draw this setting: {self.last_error}\n"
+                f"{''.join(traceback.format_exception_only(type(err), err))}")
+            return
+        self.last_error = None
+        self.output.outputs = ()
+        self.output.append_display_data(Image(data=png, format="png"))
+        self.last_seconds = time.perf_counter() - start
+
+    def _on_change(self, change) -> None:
+        self.update()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
+        try:
+            bundle["image/png"] = base64.b64encode(self.png()).decode("ascii")
+        except Exception:  # the widget shows the error; the static copy is simply left out
+            pass
+        bundle["text/plain"] = f"{self.title or 'explorer'} (a static picture of {self.setting})"
+        return bundle
