@@ -1,0 +1,234 @@
+"""Execute lessons in fresh kernels and report wall time and peak memory.
+
+``python -m aekit.bench lessons [paths...] [--save]``
+
+Each notebook runs top to bottom with nbclient in a new kernel whose working directory is the
+notebook's folder (as in JupyterLab). While it runs, the resident memory (RSS) of the kernel
+process and all its children is sampled with psutil; the table gives the peak of that sum.
+With ``--save`` the executed notebook is written back with its outputs, after
+:func:`clean_notebook` has removed what makes committed notebooks large, noisy or broken on
+reopening: saved widget state, widget views (the static picture an explorer puts beside its
+view is kept), progress bars and other stderr output, and execution timestamps.
+
+Without paths, every ``lessons/NN_*.ipynb`` of the repository is run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["run_notebook", "clean_notebook", "default_paths", "main"]
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# What an output may carry besides a widget view that is worth keeping without the widget.
+_STATIC = ("image/png", "image/jpeg", "image/svg+xml", "text/html", "text/markdown",
+           "text/latex")
+
+
+def default_paths() -> list[Path]:
+    """The numbered lessons ``lessons/NN_*.ipynb`` of the repository, in order."""
+    root = Path(__file__).resolve().parents[2] / "lessons"
+    return sorted(p for p in root.glob("[0-9][0-9]_*.ipynb"))
+
+
+def clean_notebook(nb):
+    """Strip what should not be committed from an executed notebook, in place, and return it.
+
+    Removes the notebook's saved widget state (``metadata.widgets``), widget views in outputs
+    (keeping the static image/png, html and text/plain that explorers put in the same output;
+    an output left with nothing but plain text beside its view, such as a tqdm bar, is dropped),
+    stderr streams (progress bars, warnings), execution timestamps (``metadata.execution``),
+    and merges consecutive stdout streams so diffs stay line-based.
+
+    Parameters
+    ----------
+    nb : an ``nbformat.NotebookNode`` (or a dict with the same layout), version 4.
+
+    Returns
+    -------
+    The same notebook object, cleaned.
+    """
+    if not isinstance(nb, dict) or "cells" not in nb:
+        raise TypeError("clean_notebook expects a notebook (nbformat.NotebookNode or dict with "
+                        f"a 'cells' list), got {type(nb).__name__}; read it with nbformat.read")
+    nb.get("metadata", {}).pop("widgets", None)
+    for cell in nb["cells"]:
+        cell.get("metadata", {}).pop("execution", None)
+        if cell.get("cell_type") != "code":
+            continue
+        kept = []
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream":
+                if out.get("name") == "stderr":
+                    continue
+                if kept and kept[-1].get("output_type") == "stream" and \
+                        kept[-1].get("name") == out.get("name"):
+                    kept[-1]["text"] = _text(kept[-1]["text"]) + _text(out["text"])
+                    continue
+            elif kind in ("display_data", "execute_result"):
+                data = out.get("data", {})
+                had_widget = WIDGET_VIEW in data or WIDGET_STATE in data
+                data.pop(WIDGET_VIEW, None)
+                data.pop(WIDGET_STATE, None)
+                if had_widget and not any(k in data for k in _STATIC):
+                    continue
+                if not data:
+                    continue
+                out.get("metadata", {}).pop(WIDGET_VIEW, None)
+            kept.append(out)
+        cell["outputs"] = kept
+    return nb
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+class _MemorySampler(threading.Thread):
+    """Sample the RSS of a process and its children until stopped; keep the peak (bytes)."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak = pid, interval, 0
+        self._stop_event = threading.Event()
+
+    def sample(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        total = 0
+        for proc in procs:
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                pass
+        self.peak = max(self.peak, total)
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            self.sample()
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> int:
+        self.sample()
+        self._stop_event.set()
+        self.join(timeout=5)
+        return self.peak
+
+
+def _kernel_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # A non-interactive backend inherited from a shell or Makefile (MPLBACKEND=Agg) would make
+    # the kernel print "<Figure size ...>" instead of drawing figures into the notebook.
+    env.pop("MPLBACKEND", None)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    return env
+
+
+def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600,
+                 kernel_name: str = "python3") -> tuple[float, float]:
+    """Execute a notebook in a fresh kernel; return ``(seconds, peak_mb)``.
+
+    Parameters
+    ----------
+    path : the ``.ipynb`` file; it runs with its own folder as working directory.
+    save : write the executed, cleaned notebook (see :func:`clean_notebook`) back to ``path``.
+        A notebook that fails is never written.
+    timeout : seconds allowed for one cell.
+    kernel_name : the kernel to start ("python3" is this environment's Python).
+
+    Returns
+    -------
+    seconds : wall time from starting the kernel to the end of the last cell.
+    peak_mb : peak resident memory of the kernel and its child processes, in MiB.
+
+    Raises
+    ------
+    FileNotFoundError : no such notebook.
+    nbclient.exceptions.CellExecutionError : a cell raised; the message names the cell.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no notebook at {path}; pass the path of an .ipynb file")
+    if path.suffix != ".ipynb":
+        raise ValueError(f"{path} is not a notebook (expected a .ipynb file)")
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
+                            resources={"metadata": {"path": str(path.parent.resolve())}},
+                            record_timing=False, store_widget_state=False,
+                            allow_errors=False)
+    samplers: list[_MemorySampler] = []
+
+    def on_start(**_) -> None:
+        pid = getattr(client.km.provisioner, "pid", None) or getattr(
+            getattr(client.km.provisioner, "process", None), "pid", None)
+        if pid is not None:
+            samplers.append(_MemorySampler(int(pid)))
+            samplers[-1].start()
+
+    client.on_notebook_start = on_start
+    start = time.perf_counter()
+    try:
+        client.execute(env=_kernel_env())
+    finally:
+        seconds = time.perf_counter() - start
+        peak = samplers[0].stop() if samplers else 0
+    if save:
+        clean_notebook(nb)
+        nbformat.validate(nb)
+        tmp = path.with_name(f".{path.name}.tmp")
+        nbformat.write(nb, tmp)
+        os.replace(tmp, path)
+    return seconds, peak / 2**20
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: run lessons, print a table of time and peak memory; 1 if any failed."""
+    parser = argparse.ArgumentParser(
+        prog="python -m aekit.bench lessons",
+        description="Execute lessons in fresh kernels; print wall time and peak memory.")
+    parser.add_argument("paths", nargs="*", help="notebooks to run (default: every lesson)")
+    parser.add_argument("--save", action="store_true",
+                        help="write each executed notebook back, cleaned, with its outputs")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    paths = [Path(p) for p in args.paths] or default_paths()
+    if not paths:
+        print("no lessons found; pass notebook paths", file=sys.stderr)
+        return 2
+    width = max(len(p.name) for p in paths)
+    header = f"{'lesson':<{width}}  {'seconds':>8}  {'peak MB':>8}  {'size KB':>8}  status"
+    print(header)
+    print("-" * len(header))
+    failed = 0
+    for path in paths:
+        try:
+            seconds, peak = run_notebook(path, save=args.save, timeout=args.timeout)
+            status = "saved" if args.save else "ok"
+        except Exception as err:  # report and go on with the other lessons
+            failed += 1
+            seconds, peak = float("nan"), float("nan")
+            first = str(err).strip().splitlines()
+            status = f"FAILED: {type(err).__name__}: {first[-1] if first else ''}"[:160]
+        size = path.stat().st_size / 1024 if path.exists() else float("nan")
+        print(f"{path.name:<{width}}  {seconds:8.1f}  {peak:8.0f}  {size:8.0f}  {status}",
+              flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
