@@ -58,6 +58,10 @@ class Autoencoder(nn.Module):
     dropout : probability of zeroing each hidden unit, the code included, while training.
     k_sparse : keep only the k largest code units of each example (Makhzani & Frey 2013);
         gradient flows only through the kept units. None switches it off.
+    k_sparse_start : anneal k: :func:`aekit.fit` starts with this many kept units and lowers
+        k linearly to ``k_sparse`` over the first half of training (through
+        ``on_epoch_start``), so that no unit dies early. None keeps k fixed. The k in use is
+        ``model.k_active``.
 
     Examples
     --------
@@ -69,7 +73,7 @@ class Autoencoder(nn.Module):
     def __init__(self, input_dim: int, code_dim: int, hidden_dims: Sequence[int] = (),
                  activation: str = "relu", output_activation: str | None = "sigmoid",
                  tied: bool = False, dropout: float = 0.0, code_activation: str | None = "linear",
-                 k_sparse: int | None = None) -> None:
+                 k_sparse: int | None = None, k_sparse_start: int | None = None) -> None:
         super().__init__()
         for what, value in (("input_dim", input_dim), ("code_dim", code_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -81,10 +85,18 @@ class Autoencoder(nn.Module):
             raise ValueError(f"dropout is a probability in [0, 1), got {dropout!r}")
         if k_sparse is not None and not 1 <= k_sparse <= code_dim:
             raise ValueError(f"k_sparse must be between 1 and code_dim={code_dim}, got {k_sparse!r}")
+        if k_sparse_start is not None:
+            if k_sparse is None:
+                raise ValueError("k_sparse_start anneals k down to k_sparse: set k_sparse too, "
+                                 f"e.g. Autoencoder(..., k_sparse=5, k_sparse_start={k_sparse_start})")
+            if not isinstance(k_sparse_start, int) or not k_sparse <= k_sparse_start <= code_dim:
+                raise ValueError(f"k_sparse_start must be an integer between k_sparse={k_sparse} "
+                                 f"and code_dim={code_dim}, got {k_sparse_start!r}")
         self.input_dim, self.code_dim, self.hidden_dims = input_dim, code_dim, hidden_dims
         self.activation, self.output_activation = activation, output_activation
         self.code_activation, self.tied, self.dropout = code_activation, tied, dropout
-        self.k_sparse = k_sparse
+        self.k_sparse, self.k_sparse_start = k_sparse, k_sparse_start
+        self._k_annealed: int | None = None  # k during annealing; None: k_sparse
         self._act = _activation(activation, "activation")
         self._out_act = _activation(output_activation, "output_activation")
         self._code_act = _activation(code_activation, "code_activation")
@@ -107,8 +119,8 @@ class Autoencoder(nn.Module):
         for i, layer in enumerate(self.encoder):
             h = layer(h)
             h = self._code_act(h) if i == last else self._act(h)
-            if i == last and self.k_sparse is not None:
-                h = self.keep_top_k(h, self.k_sparse)
+            if i == last and self.k_active is not None:
+                h = self.keep_top_k(h, self.k_active)
             if self.dropout and self.training:
                 h = F.dropout(h, self.dropout, training=True)
             out.append(h)
@@ -117,9 +129,24 @@ class Autoencoder(nn.Module):
     @staticmethod
     def keep_top_k(Z: torch.Tensor, k: int) -> torch.Tensor:
         """Zero all but the k largest entries of each row; gradient reaches only the kept ones."""
-        idx = Z.topk(k, dim=1).indices  # (batch, k)
-        mask = torch.zeros_like(Z).scatter_(1, idx, 1.0)
-        return Z * mask
+        idx = Z.topk(k, dim=-1).indices  # (batch, k)
+        mask = torch.zeros_like(Z).scatter(-1, idx, torch.ones_like(idx, dtype=Z.dtype))
+        return Z * mask  # (batch, code_dim); d(Z * mask)/dZ is the mask itself
+
+    @property
+    def k_active(self) -> int | None:
+        """The number of code units kept now: ``k_sparse``, or the annealed k during training."""
+        return self._k_annealed if self._k_annealed is not None else self.k_sparse
+
+    def on_epoch_start(self, epoch: int, epochs: int) -> None:
+        """Annealing of k (called by :func:`aekit.fit`): from ``k_sparse_start`` at the first
+        epoch down to ``k_sparse`` at the middle of training, linearly; no-op otherwise."""
+        if self.k_sparse_start is None:
+            return
+        half = epochs / 2
+        done = 1.0 if epochs <= 1 else min(1.0, epoch / half)
+        k = round(self.k_sparse_start + done * (self.k_sparse - self.k_sparse_start))
+        self._k_annealed = None if done >= 1.0 else k
 
     def encode(self, X: torch.Tensor) -> torch.Tensor:
         """Map inputs ``(batch, input_dim)`` to codes ``(batch, code_dim)``: z = f(x)."""
@@ -156,4 +183,6 @@ class Autoencoder(nn.Module):
             extra.append(f"dropout={self.dropout}")
         if self.k_sparse:
             extra.append(f"k_sparse={self.k_sparse}")
+        if self.k_sparse_start:
+            extra.append(f"k_sparse_start={self.k_sparse_start} (now {self.k_active})")
         return ", ".join(extra)

@@ -1,0 +1,84 @@
+"""Corruption processes for denoising autoencoders (Vincent et al. 2010).
+
+A denoising autoencoder sees a corrupted copy ``X_tilde`` of each input and is scored against
+the clean ``X``: ``L(X, g(f(X_tilde)))``. :func:`aekit.fit` calls :func:`corrupt` on every batch
+when given ``corruption=(kind, level)``. This module uses only torch.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+__all__ = ["corrupt", "KINDS"]
+
+#: The corruption kinds :func:`corrupt` knows, with what ``level`` means for each.
+KINDS = {
+    "gaussian": "standard deviation of the added noise (>= 0)",
+    "masking": "fraction of the entries set to 0 (between 0 and 1)",
+    "salt_and_pepper": "fraction of the entries set to 0 or 1, half each (between 0 and 1)",
+}
+
+
+def _uniform(X: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    return torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+
+
+def corrupt(X: torch.Tensor, kind: str = "gaussian", level: float = 0.3,
+            generator: torch.Generator | None = None, clip: bool = False) -> torch.Tensor:
+    """Return a corrupted copy of X; X itself is never modified.
+
+    Parameters
+    ----------
+    X : inputs of any shape, e.g. ``(batch, input_dim)``; a NumPy array is converted.
+    kind : "gaussian" (add noise drawn from N(0, level^2) to every entry), "masking" (set each
+        entry to 0 with probability ``level``) or "salt_and_pepper" (set each entry, with
+        probability ``level``, to 0 or to 1 with equal chance).
+    level : the noise standard deviation for "gaussian", the fraction of entries hit otherwise.
+    generator : a ``torch.Generator`` on X's device, for reproducible noise.
+    clip : clip the result to [0, 1] (useful to show Gaussian-noisy images; it lowers the
+        effective noise level near 0 and 1, so :func:`aekit.fit` does not clip).
+
+    Returns
+    -------
+    torch.Tensor
+        A new tensor of X's shape, dtype and device.
+
+    Examples
+    --------
+    >>> X = torch.ones(2, 4)
+    >>> corrupt(X, "masking", 0.5, generator=torch.Generator().manual_seed(0)).shape
+    torch.Size([2, 4])
+    """
+    if isinstance(X, np.ndarray):
+        X = torch.from_numpy(X)
+    if not isinstance(X, torch.Tensor):
+        raise TypeError(f"corrupt expects a torch.Tensor, got {type(X).__name__}")
+    if not X.is_floating_point():
+        raise TypeError(f"corrupt expects floating-point inputs, got {X.dtype}; "
+                        f"convert with X.float()")
+    if kind not in KINDS:
+        raise ValueError(f"unknown corruption kind {kind!r}; choose one of "
+                         f"{', '.join(repr(k) for k in KINDS)}")
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not math.isfinite(level):
+        raise ValueError(f"level must be a finite number ({KINDS[kind]}), got {level!r}")
+    if kind == "gaussian" and level < 0:
+        raise ValueError(f"level for 'gaussian' is a {KINDS[kind]}, got {level!r}")
+    if kind != "gaussian" and not 0.0 <= level <= 1.0:
+        raise ValueError(f"level for {kind!r} is the {KINDS[kind]}, got {level!r}")
+    if generator is not None and generator.device.type != X.device.type:
+        raise ValueError(f"the generator is on {generator.device} but X is on {X.device}; "
+                         f"create it with torch.Generator(device=X.device)")
+
+    if kind == "gaussian":
+        noise = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+        out = X + level * noise
+    elif kind == "masking":
+        keep = _uniform(X, generator) >= level
+        out = X * keep
+    else:  # salt_and_pepper
+        hit = _uniform(X, generator) < level
+        salt = (_uniform(X, generator) < 0.5).to(X.dtype)  # 1 (salt) or 0 (pepper)
+        out = torch.where(hit, salt, X)
+    return out.clamp(0.0, 1.0) if clip else out
