@@ -105,3 +105,27 @@ def test_fit_trains_against_clean_targets():
         against_corrupted = ((model(seen[0]) - seen[0]) ** 2).sum(1).mean().item()
     assert history.terms["reconstruction"][0] == pytest.approx(against_clean, rel=1e-4)
     assert abs(against_clean - against_corrupted) > 0.1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind, level", [("masking", 0.3), ("gaussian", 0.3), ("salt_and_pepper", 0.2)])
+def test_denoising_ae_beats_plain_ae_on_corrupted_test_digits(digits, kind, level):
+    """Same size, same budget, same seed: only the corrupted training inputs differ."""
+    from aekit.evaluate import reconstruct
+    from aekit.models import Autoencoder
+    from aekit.train import fit
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models train fastest on one thread
+    try:
+        X_noisy = corrupt(digits.X_test, kind, level, generator=torch.Generator().manual_seed(1))
+        errors = {}
+        for corruption in (None, (kind, level)):
+            torch.manual_seed(0)
+            model = Autoencoder(64, 128)  # overcomplete: a plain AE is free to copy the noise
+            fit(model, digits.X_train, epochs=20, lr=3e-3, corruption=corruption, progress=False)
+            X_hat = reconstruct(model, X_noisy)
+            errors[corruption is not None] = ((X_hat - digits.X_test) ** 2).sum(1).mean().item()
+    finally:
+        torch.set_num_threads(threads)
+    assert errors[True] < 0.9 * errors[False], errors
