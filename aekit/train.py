@@ -151,6 +151,19 @@ def _evaluate(model, X, loss, penalties, batch_size) -> float:
     return total / len(X)
 
 
+def _diverged(model, saved, optimizer, epoch, bad, lr, history) -> "TrainingDiverged":
+    """Put back the weights saved at the start of the epoch; the error to raise."""
+    with torch.no_grad():
+        for p, old in zip(model.parameters(), saved):
+            p.copy_(old)
+    optimizer.state.clear()  # its running averages hold NaN too
+    return TrainingDiverged(
+        f"the loss became NaN or infinite in epoch {epoch + 1} ({bad}); the model is "
+        f"back to its weights from the start of that epoch. Try a smaller learning "
+        f"rate (lr={lr:g} now), smaller penalty weights, or check the inputs.",
+        history)
+
+
 def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: float = 1e-3,
         loss: str = "bce", X_val=None, progress: bool = True,
         corruption=None, penalties: Sequence[Callable] | Iterable[Callable] = (),
@@ -242,29 +255,28 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
             saved = [p.detach().clone() for p in model.parameters()]
             Xs = X[torch.randperm(n, generator=gen).to(device)] if shuffle else X
             sums: dict[str, torch.Tensor] = {}
-            for lo in range(0, n, batch_size):
-                X_b = Xs[lo:lo + batch_size]  # a view: no copy, no DataLoader
-                X_in = corrupt_fn(X_b, corrupt_gen) if corrupt_fn else X_b
-                parts = _step_parts(model, X_in, X_b, loss, penalties)
-                optimizer.zero_grad(set_to_none=True)
-                parts["loss"].backward()
-                optimizer.step()
-                w = len(X_b)
-                for key, value in parts.items():
-                    value = value.detach() * w
-                    sums[key] = sums[key] + value if key in sums else value
+            try:
+                for lo in range(0, n, batch_size):
+                    X_b = Xs[lo:lo + batch_size]  # a view: no copy, no DataLoader
+                    X_in = corrupt_fn(X_b, corrupt_gen) if corrupt_fn else X_b
+                    parts = _step_parts(model, X_in, X_b, loss, penalties)
+                    optimizer.zero_grad(set_to_none=True)
+                    parts["loss"].backward()
+                    optimizer.step()
+                    w = len(X_b)
+                    for key, value in parts.items():
+                        value = value.detach() * w
+                        sums[key] = sums[key] + value if key in sums else value
+            except RuntimeError as err:
+                # NaN weights can make a later batch fail before the epoch ends (the BCE checks
+                # that its input lies in [0, 1]): that is divergence too, not a crash.
+                if all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+                    raise
+                raise _diverged(model, saved, optimizer, epoch, "the weights turned NaN", lr, history) from err
             means = {k: float(v) / n for k, v in sums.items()}
             if not all(math.isfinite(v) for v in means.values()):
-                with torch.no_grad():
-                    for p, old in zip(model.parameters(), saved):
-                        p.copy_(old)
-                optimizer.state.clear()  # its running averages hold NaN too
                 bad = ", ".join(k for k, v in means.items() if not math.isfinite(v))
-                raise TrainingDiverged(
-                    f"the loss became NaN or infinite in epoch {epoch + 1} ({bad}); the model is "
-                    f"back to its weights from the start of that epoch. Try a smaller learning "
-                    f"rate (lr={lr:g} now), smaller penalty weights, or check the inputs.",
-                    history)
+                raise _diverged(model, saved, optimizer, epoch, bad, lr, history)
             history.train_loss.append(means.pop("loss"))
             for key, value in means.items():
                 history.terms.setdefault(key, []).append(value)
