@@ -1,0 +1,84 @@
+"""Headless tests of the denoising, sparse and contractive explorers (small training budgets)."""
+import time
+
+import pytest
+import torch
+
+from aekit.widgets import contractive_explorer, denoising_explorer, sparse_explorer
+
+pytest.importorskip("ipywidgets")
+
+SMALL = dict(epochs=6, n_train=600)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models train fastest on one thread, above all on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def change(explorer, name, value):
+    """Set one control as a student would; return the PNGs before and after."""
+    before = explorer.png()
+    explorer.controls[name].value = value
+    assert explorer.last_error is None, explorer.last_error
+    after = explorer.png()
+    assert after != before, f"the figure did not change when {name} became {value!r}"
+    return before, after
+
+
+def assert_cached_setting_is_fast(explorer, name, value):
+    """Return to a setting seen before: nothing is trained or drawn again."""
+    start = time.perf_counter()
+    explorer.controls[name].value = value
+    assert explorer.last_error is None, explorer.last_error
+    assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.slow
+def test_denoising_explorer_reacts_to_noise_level_and_kind(digits):
+    explorer = denoising_explorer(digits, noise_kind="masking", noise_level=0.3,
+                                  noise_levels=(0.1, 0.3), code_dim=64, **SMALL)
+    assert explorer.last_error is None, explorer.last_error
+    change(explorer, "noise_level", 0.1)
+    change(explorer, "noise_kind", "salt_and_pepper")
+    study = explorer.study
+    assert len(study.models) == 4  # the plain AE once, one denoiser per setting seen
+    assert_cached_setting_is_fast(explorer, "noise_kind", "masking")
+    assert len(study.models) == 4
+    # the test images are corrupted as the setting says: more noise, further from clean
+    assert study.errors("masking", 0.1)["corrupted input"] < study.errors("masking", 0.3)["corrupted input"]
+    with pytest.raises(ValueError, match="noise_level must be one of"):
+        explorer.render(noise_level=0.7)
+
+
+@pytest.mark.slow
+def test_sparse_explorer_reacts_to_weight_and_k(digits):
+    explorer = sparse_explorer(digits, sparsity_weight=0.0, k=32, sparsity_weights=(0.0, 0.3),
+                               ks=(32, 3), code_dim=32, **SMALL)
+    assert explorer.last_error is None, explorer.last_error
+    change(explorer, "sparsity_weight", 0.3)
+    change(explorer, "k", 3)
+    study = explorer.study
+    dense, penalised = study.summary(0.0, 32), study.summary(0.3, 32)
+    assert penalised["mean activation"] < dense["mean activation"]
+    Z = study.codes.get(sparsity_weight=0.3, k=3)
+    assert ((Z != 0).sum(1) <= 3).all()
+    assert_cached_setting_is_fast(explorer, "k", 32)
+    with pytest.raises(ValueError, match="k must be one of"):
+        explorer.render(k=5)
+
+
+def test_contractive_explorer_reacts_to_weight(digits):
+    explorer = contractive_explorer(digits, contractive_weight=0.0,
+                                    contractive_weights=(0.0, 1.0), **SMALL)
+    assert explorer.last_error is None, explorer.last_error
+    change(explorer, "contractive_weight", 1.0)
+    study = explorer.study
+    plain, contracted = study.sensitivity(0.0), study.sensitivity(1.0)
+    assert contracted["jacobian_norm"].mean() < plain["jacobian_norm"].mean()
+    assert all(c < p for c, p in zip(contracted["code_moves"], plain["code_moves"]))
+    assert_cached_setting_is_fast(explorer, "contractive_weight", 0.0)
