@@ -199,6 +199,11 @@ class HashingStudy:
             self._codes[key] = pair
         return self._codes[key]
 
+    @property
+    def bits_tried(self) -> list[int]:
+        """The code lengths whose precision has been computed so far."""
+        return sorted(self._precision)
+
     def precision(self, bits: int) -> dict[str, float]:
         """Precision at k of test queries against the training set, per method."""
         bits = self._check_bits(bits)

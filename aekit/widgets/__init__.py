@@ -1,6 +1,9 @@
 """Interactive explorers: sliders over a pure render function with a per-setting cache."""
+from aekit.widgets.anomaly import anomaly_explorer
 from aekit.widgets.base import Explorer, SettingCache
 from aekit.widgets.bottleneck import BottleneckStudy, bottleneck_explorer
+from aekit.widgets.hashing import hashing_explorer
+from aekit.widgets.linear_pca import LinearPCAStudy, linear_pca_explorer
 from aekit.widgets.contractive import ContractiveStudy, contractive_explorer
 from aekit.widgets.denoising import DenoisingStudy, denoising_explorer
 from aekit.widgets.sparse import SparseStudy, sparse_explorer
@@ -8,3 +11,4 @@ from aekit.widgets.sparse import SparseStudy, sparse_explorer
 __all__ = ["Explorer", "SettingCache", "BottleneckStudy", "bottleneck_explorer",
            "DenoisingStudy", "denoising_explorer", "SparseStudy", "sparse_explorer",
            "ContractiveStudy", "contractive_explorer"]
+__all__ += ["LinearPCAStudy", "linear_pca_explorer", "hashing_explorer", "anomaly_explorer"]
