@@ -7,6 +7,7 @@ when given ``corruption=(kind, level)``. This module uses only torch.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 import torch
@@ -61,8 +62,9 @@ def corrupt(X: torch.Tensor, kind: str = "gaussian", level: float = 0.3,
     if kind not in KINDS:
         raise ValueError(f"unknown corruption kind {kind!r}; choose one of "
                          f"{', '.join(repr(k) for k in KINDS)}")
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not math.isfinite(level):
+    if isinstance(level, bool) or not isinstance(level, numbers.Real) or not math.isfinite(level):
         raise ValueError(f"level must be a finite number ({KINDS[kind]}), got {level!r}")
+    level = float(level)
     if kind == "gaussian" and level < 0:
         raise ValueError(f"level for 'gaussian' is a {KINDS[kind]}, got {level!r}")
     if kind != "gaussian" and not 0.0 <= level <= 1.0:

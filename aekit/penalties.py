@@ -16,6 +16,7 @@ This module uses only torch.
 from __future__ import annotations
 
 import math
+import numbers
 
 import torch
 
@@ -24,8 +25,8 @@ __all__ = ["Penalty", "L1Sparsity", "L2Sparsity", "KLSparsity", "Contractive",
 
 
 def _check_weight(weight: float, who: str) -> float:
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not math.isfinite(weight) \
-            or weight < 0:
+    if isinstance(weight, bool) or not isinstance(weight, numbers.Real) \
+            or not math.isfinite(weight) or weight < 0:
         raise ValueError(f"{who}: weight must be a finite number >= 0, got {weight!r}")
     return float(weight)
 
@@ -138,7 +139,7 @@ class KLSparsity(Penalty):
 
     def __init__(self, rho: float, weight: float, eps: float = 1e-6, name: str | None = None) -> None:
         super().__init__(weight, name)
-        if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not 0.0 < rho < 1.0:
+        if isinstance(rho, bool) or not isinstance(rho, numbers.Real) or not 0.0 < rho < 1.0:
             raise ValueError(f"KLSparsity: rho is a target mean activation strictly between 0 "
                              f"and 1 (0.05 is typical), got {rho!r}")
         self.rho, self.eps = float(rho), float(eps)
