@@ -168,9 +168,15 @@ _DERIVATIVES = {  # f'(a) written with h = f(a), for one-layer encoders
 
 
 def _closed_form_layer(model: torch.nn.Module):
-    """The encoder's only Linear layer where the closed form applies, else None."""
+    """The encoder's only Linear layer where the closed form applies, else None.
+
+    It applies to aekit's dense ``Autoencoder`` (``encoder`` and ``code_activation`` say how
+    the code is made); any other model gets the exact autograd Jacobian.
+    """
     encoder = getattr(model, "encoder", None)
-    act = getattr(model, "code_activation", None)
+    if not hasattr(model, "code_activation"):
+        return None
+    act = model.code_activation
     act = "linear" if act in (None, "none", "identity") else act
     if not isinstance(encoder, torch.nn.ModuleList) or len(encoder) != 1 \
             or not isinstance(encoder[0], torch.nn.Linear) or act not in _DERIVATIVES:

@@ -184,3 +184,22 @@ def test_contractive_autograd_path_trains_through_fit(digits):
     assert set(history.terms) == {"reconstruction", "contractive", "l1_sparsity"}
     assert len(history.val_loss) == 3
     assert jacobian_norm_sq(model, X).mean().item() < before
+
+
+def test_other_models_with_one_encoder_layer_get_the_exact_jacobian():
+    """The closed form is only for the dense Autoencoder; a different one-layer model (here a
+    code made of a Linear layer and a tanh that the model does not declare) uses autograd."""
+
+    class Other(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = torch.nn.ModuleList([torch.nn.Linear(64, 6)])
+
+        def encode(self, X):
+            return torch.tanh(self.encoder[0](X)) ** 2
+
+    torch.manual_seed(0)
+    model = Other().double()
+    X = torch.rand(4, 64, dtype=torch.float64)
+    torch.testing.assert_close(jacobian_norm_sq(model, X).detach(), exact_jacobian_norm_sq(model, X),
+                               rtol=1e-12, atol=1e-14)
