@@ -97,6 +97,7 @@ class _MemorySampler(threading.Thread):
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.pid, self.interval, self.peak = pid, interval, 0
+        self.cpu = 0.0  # user + system seconds of the process tree at the last sample
         self._stop_event = threading.Event()
 
     def sample(self) -> None:
@@ -107,13 +108,16 @@ class _MemorySampler(threading.Thread):
             procs = [root, *root.children(recursive=True)]
         except psutil.Error:
             return
-        total = 0
+        total, cpu = 0, 0.0
         for proc in procs:
             try:
                 total += proc.memory_info().rss
+                times = proc.cpu_times()
+                cpu += times.user + times.system + times.children_user + times.children_system
             except psutil.Error:
                 pass
         self.peak = max(self.peak, total)
+        self.cpu = max(self.cpu, cpu)
 
     def run(self) -> None:
         while not self._stop_event.is_set():
@@ -137,7 +141,8 @@ def _kernel_env() -> dict[str, str]:
 
 
 def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600,
-                 kernel_name: str = "python3") -> tuple[float, float]:
+                 kernel_name: str = "python3",
+                 details: dict | None = None) -> tuple[float, float]:
     """Execute a notebook in a fresh kernel; return ``(seconds, peak_mb)``.
 
     Parameters
@@ -147,6 +152,10 @@ def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600
         A notebook that fails is never written.
     timeout : seconds allowed for one cell.
     kernel_name : the kernel to start ("python3" is this environment's Python).
+    details : if a dict is given, it receives ``"cpu_seconds"`` (CPU time used by the kernel
+        and its children: close to the wall time an idle machine would need for single-threaded
+        work, so useful on a busy one) and ``"cells"``: ``(index, seconds, first line)`` of
+        every code cell, to find the slow ones.
 
     Returns
     -------
@@ -169,7 +178,7 @@ def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
                             resources={"metadata": {"path": str(path.parent.resolve())}},
-                            record_timing=False, store_widget_state=False,
+                            record_timing=True, store_widget_state=False,
                             allow_errors=False)
     samplers: list[_MemorySampler] = []
 
@@ -187,6 +196,9 @@ def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600
     finally:
         seconds = time.perf_counter() - start
         peak = samplers[0].stop() if samplers else 0
+        if details is not None:
+            details["cpu_seconds"] = samplers[0].cpu if samplers else float("nan")
+            details["cells"] = _cell_seconds(nb)
     if save:
         clean_notebook(nb)
         nbformat.validate(nb)
@@ -194,6 +206,21 @@ def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600
         nbformat.write(nb, tmp)
         os.replace(tmp, path)
     return seconds, peak / 2**20
+
+
+def _cell_seconds(nb) -> list[tuple[int, float, str]]:
+    from datetime import datetime
+
+    found = []
+    for index, cell in enumerate(nb.cells):
+        stamps = cell.get("metadata", {}).get("execution", {})
+        start, end = stamps.get("iopub.execute_input"), stamps.get("shell.execute_reply")
+        if cell.cell_type == "code" and start and end:
+            seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                       - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+            lines = [ln for ln in cell.source.splitlines() if ln.strip()] or [""]
+            found.append((index, seconds, lines[0][:60]))
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,19 +232,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--save", action="store_true",
                         help="write each executed notebook back, cleaned, with its outputs")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
+    parser.add_argument("--slowest", type=int, default=0, metavar="N",
+                        help="also list the N slowest cells of each lesson")
     args = parser.parse_args(list(argv) if argv is not None else None)
     paths = [Path(p) for p in args.paths] or default_paths()
     if not paths:
         print("no lessons found; pass notebook paths", file=sys.stderr)
         return 2
     width = max(len(p.name) for p in paths)
-    header = f"{'lesson':<{width}}  {'seconds':>8}  {'peak MB':>8}  {'size KB':>8}  status"
+    header = (f"{'lesson':<{width}}  {'seconds':>8}  {'CPU s':>8}  {'peak MB':>8}  "
+              f"{'size KB':>8}  status")
     print(header)
     print("-" * len(header))
     failed = 0
     for path in paths:
+        details: dict = {}
         try:
-            seconds, peak = run_notebook(path, save=args.save, timeout=args.timeout)
+            seconds, peak = run_notebook(path, save=args.save, timeout=args.timeout,
+                                         details=details)
             status = "saved" if args.save else "ok"
         except Exception as err:  # report and go on with the other lessons
             failed += 1
@@ -225,8 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             first = str(err).strip().splitlines()
             status = f"FAILED: {type(err).__name__}: {first[-1] if first else ''}"[:160]
         size = path.stat().st_size / 1024 if path.exists() else float("nan")
-        print(f"{path.name:<{width}}  {seconds:8.1f}  {peak:8.0f}  {size:8.0f}  {status}",
-              flush=True)
+        cpu = details.get("cpu_seconds", float("nan"))
+        print(f"{path.name:<{width}}  {seconds:8.1f}  {cpu:8.1f}  {peak:8.0f}  {size:8.0f}  "
+              f"{status}", flush=True)
+        cells = details.get("cells", [])
+        for index, cell_s, first in sorted(cells, key=lambda c: -c[1])[:args.slowest]:
+            print(f"    cell {index:3d}  {cell_s:6.1f} s  {first}", flush=True)
     return 1 if failed else 0
 
 
