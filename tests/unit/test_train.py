@@ -12,14 +12,7 @@ from aekit.evaluate import reconstruction_error
 from aekit.models import Autoencoder
 from aekit.train import History, TrainingDiverged, reconstruction_loss
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny networks train fastest on one thread, and a shared CPU makes two threads stall."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from _one_thread import one_thread  # noqa: F401  (autouse: this module runs on one thread)
 
 
 @pytest.fixture(scope="module")
