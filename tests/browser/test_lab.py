@@ -259,14 +259,18 @@ CELL_ERRORS_JS = """() => {
   return errors;
 }"""
 
-# Mark each explorer (a box holding a slider and an Output that shows an image) with
-# data-aekit-explorer=<n>, so Playwright can address it; returns how many were found.
+# Mark each explorer with data-aekit-explorer=<n>, so Playwright can address it: the smallest
+# element around an Output that shows an image which also holds a slider, looking no further
+# than the cell output it belongs to. Returns how many were found.
 TAG_EXPLORERS_JS = """() => {
+  const SLIDER = '.widget-slider .noUi-handle';
   let n = 0;
   for (const out of document.querySelectorAll('.jp-Notebook .widget-output')) {
-    const box = out.closest('.widget-vbox');
-    if (!box || box.hasAttribute('data-aekit-explorer')) continue;
-    if (!out.querySelector('img') || !box.querySelector('.widget-slider .noUi-handle')) continue;
+    if (!out.querySelector('img')) continue;
+    let box = out.parentElement;
+    while (box && !box.querySelector(SLIDER) && !box.classList.contains('jp-OutputArea-output'))
+      box = box.parentElement;
+    if (!box || !box.querySelector(SLIDER) || box.hasAttribute('data-aekit-explorer')) continue;
     box.setAttribute('data-aekit-explorer', String(n));
     n += 1;
   }
@@ -407,7 +411,7 @@ def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chr
 
         _screenshot(page, f"{stem}-end.png")
         _assert_widgets_displayed(page, notebook, "after moving the sliders")
-    except Exception:
+    except (Exception, pytest.fail.Exception):
         _screenshot(page, f"{stem}-FAILED.png")
         raise
     finally:
