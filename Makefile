@@ -9,7 +9,6 @@ PYTEST_ARGS ?=
 LAB_PORT ?= 8888
 # nbgrader's generate step calls the `alembic` executable: the environment's bin goes first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
-export MPLBACKEND := Agg
 
 .PHONY: lab test test-fast setup system-deps bench clean help
 
@@ -52,10 +51,10 @@ lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=lessons --port=$(LAB_PORT) $$nb
 
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	MPLBACKEND=Agg $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest tests/unit -m "not slow" $(PYTEST_ARGS)
+	MPLBACKEND=Agg $(PY) -m pytest tests/unit -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m aekit.bench fit

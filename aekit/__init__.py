@@ -10,6 +10,19 @@ from aekit.train import History, TrainingDiverged, fit
 __all__ = ["__version__", "get_device", "describe_device", "seed_everything", "fit",
            "History", "TrainingDiverged", "check_version"]
 
+_SUBMODULES = {"data", "models", "penalties", "corruption", "train", "evaluate", "plot",
+               "widgets", "rbm", "linear", "anomaly", "hashing", "bench", "grading"}
+
+
+def __getattr__(name: str):
+    """Import submodules on first use, so ``aekit.penalties.L1Sparsity`` works after a plain
+    ``import aekit`` without paying for matplotlib or ipywidgets up front."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"aekit.{name}")
+    raise AttributeError(f"module 'aekit' has no attribute {name!r}")
+
 
 def check_version(required: str) -> str:
     """Check that the installed aekit is the version the lessons were written for.

@@ -11,3 +11,15 @@ def digits():
     from aekit.data import load
 
     return load("digits")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """The package's test networks are tiny: one thread is as fast, and far faster than two
+    when other work shares the cores (thread hand-offs then stall every step)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
