@@ -30,6 +30,7 @@ __all__ = [
     "available",
     "read_idx",
     "cache_dir",
+    "sine_waves",
 ]
 
 
@@ -289,4 +290,62 @@ def load(name: str = "digits", *, n_train: int | None = None, n_test: int | None
         X_train=to_tensor(X_tr), y_train=torch.as_tensor(np.array(y_tr, dtype=np.int64)),
         X_test=to_tensor(X_te), y_test=torch.as_tensor(np.array(y_te, dtype=np.int64)),
         image_shape=shape, classes=classes, source=source,
+    )
+
+
+# --------------------------------------------------------------------------- sequences
+def sine_waves(n: int = 1000, length: int = 50, noise: float = 0.05,
+               frequencies: tuple[float, ...] = (1, 2, 3, 4), test_size: float = 0.2,
+               seed: int = 0) -> Dataset:
+    """A synthetic set of noisy sine waves for sequence autoencoders, labelled by frequency.
+
+    Each sequence is ``0.5 + 0.4 * a * sin(2 pi f t / length + phase) + noise * eps`` for
+    t = 0..length-1, with f drawn from ``frequencies`` (its index is the label), amplitude
+    a uniform in [0.5, 1], a uniform random phase and eps standard normal; values are then
+    clipped to [0, 1]. ``X_*`` have shape ``(count, length, 1)``.
+
+    Parameters
+    ----------
+    n : number of sequences in all (training and test).
+    length : time steps per sequence.
+    noise : standard deviation of the added noise (on the [0, 1] scale).
+    frequencies : cycles per sequence for each class.
+    test_size : fraction of the sequences kept for the test split.
+    seed : makes the data set reproducible.
+
+    Examples
+    --------
+    >>> waves = sine_waves(n=100, length=30)
+    >>> waves.X_train.shape
+    torch.Size([80, 30, 1])
+    """
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"n must be an integer >= 2 (some for training, some for testing), got {n!r}")
+    if not isinstance(length, (int, np.integer)) or length < 2:
+        raise ValueError(f"length must be an integer >= 2 time steps, got {length!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise!r}")
+    if len(frequencies) == 0 or any(not (np.isfinite(f) and f > 0) for f in frequencies):
+        raise ValueError(f"frequencies must be one or more positive numbers, got {frequencies!r}")
+    n_test = int(round(n * test_size))
+    if not 0 < n_test < n:
+        raise ValueError(f"test_size={test_size!r} leaves an empty split of {n} sequences; "
+                         f"choose a fraction strictly between 0 and 1")
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(len(frequencies), size=n)
+    freq = np.asarray(frequencies, dtype=np.float64)[labels][:, None]  # (n, 1)
+    amplitude = rng.uniform(0.5, 1.0, size=(n, 1))
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
+    t = np.arange(length)[None, :]  # (1, length)
+    waves = 0.5 + 0.4 * amplitude * np.sin(2 * np.pi * freq * t / length + phase)
+    waves = np.clip(waves + noise * rng.standard_normal((n, length)), 0.0, 1.0)
+    X = torch.as_tensor(waves[:, :, None], dtype=torch.float32)  # (n, length, 1)
+    y = torch.as_tensor(labels, dtype=torch.int64)
+    return Dataset(
+        name="sine-waves",
+        X_train=X[n_test:], y_train=y[n_test:], X_test=X[:n_test], y_test=y[:n_test],
+        image_shape=(int(length), 1),
+        classes=[f"{f:g} cycle{'s' if f != 1 else ''}" for f in frequencies],
+        source="synthetic",
+        notes=[f"noise std {noise:g}, seed {seed}"],
     )

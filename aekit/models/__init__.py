@@ -6,5 +6,11 @@ scalar per image) to replace the reconstruction loss in :func:`aekit.fit`, and
 ``on_epoch_start(epoch, epochs)`` for schedules such as temperature annealing.
 """
 from aekit.models.dense import Autoencoder
+from aekit.models.concrete import ConcreteAutoencoder
+from aekit.models.conv import ConvAutoencoder
+from aekit.models.rate_distortion import RateDistortionAutoencoder
+from aekit.models.sequence import SequenceAutoencoder
+from aekit.models.vae import VAE
 
-__all__ = ["Autoencoder"]
+__all__ = ["Autoencoder", "VAE", "ConcreteAutoencoder", "ConvAutoencoder", "SequenceAutoencoder",
+           "RateDistortionAutoencoder"]

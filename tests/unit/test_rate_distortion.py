@@ -1,0 +1,72 @@
+"""The rate-distortion (MDL) autoencoder: integer codes, bits from the prior, lam trades bits for error."""
+import math
+
+import pytest
+import torch
+
+from aekit import fit, seed_everything
+from aekit.evaluate import reconstruction_error
+from aekit.models import RateDistortionAutoencoder
+from aekit.models.rate_distortion import LogisticMixturePrior
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """These small models train faster on one thread, and do not fight over shared cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_prior_is_a_probability_distribution_over_integers():
+    seed_everything(0)
+    prior = LogisticMixturePrior(code_dim=3, components=3)
+    with torch.no_grad():
+        prior.loc.normal_()
+        prior.log_scale.uniform_(-1, 1)
+        prior.weight_logits.normal_()
+    integers = torch.arange(-60, 61, dtype=torch.float32)[:, None].expand(-1, 3)  # (121, 3)
+    p = prior.interval_probability(integers)
+    torch.testing.assert_close(p.sum(0), torch.ones(3), atol=1e-5, rtol=0)
+    # the bits of a code are -log2 of the product of its units' probabilities
+    code = torch.tensor([[0.0, 1.0, -2.0]])
+    with torch.no_grad():
+        expected = -math.log2(float(prior.interval_probability(code).prod()))
+        assert float(prior.bits(code)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_codes_are_rounded_in_eval_and_noisy_in_training():
+    seed_everything(0)
+    model = RateDistortionAutoencoder(16, 4, hidden_dims=(8,))
+    X = torch.rand(6, 16)
+    Z = model.encode(X)
+    model.eval()
+    torch.testing.assert_close(model(X), model.decode(torch.round(Z)))
+    model.train()
+    noisy = model.quantize(Z)
+    assert (noisy - Z).abs().max() <= 0.5 and not torch.equal(noisy, torch.round(Z))
+    parts = model.loss(X, X)
+    torch.testing.assert_close(parts["loss"], parts["bits"] + model.lam * parts["distortion"])
+
+
+@pytest.mark.slow
+def test_raising_lam_buys_lower_distortion_with_more_bits(digits):
+    bits, errors = [], []
+    for lam in (1.0, 10.0, 100.0):
+        seed_everything(0)
+        model = RateDistortionAutoencoder(64, 16, hidden_dims=(64,), lam=lam)
+        history = fit(model, digits.X_train, epochs=15, lr=3e-3, progress=False)
+        assert set(history.terms) == {"bits", "distortion"}
+        bits.append(model.bits_per_image(digits.X_test))
+        errors.append(reconstruction_error(model, digits.X_test))
+    assert bits[0] < bits[1] < bits[2], bits
+    assert errors[0] > errors[1] > errors[2], errors
+    assert bits[0] >= 0
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="lam"):
+        RateDistortionAutoencoder(16, 4, lam=0)
+    with pytest.raises(ValueError, match=r"\(batch, 16\)"):
+        RateDistortionAutoencoder(16, 4).encode(torch.rand(2, 15))
