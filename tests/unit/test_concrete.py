@@ -7,15 +7,6 @@ from aekit.evaluate import reconstruction_error
 from aekit.models import ConcreteAutoencoder
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These small models train faster on one thread, and do not fight over shared cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def signal_in_few_features(n=1000, d=20, signal=(2, 9, 15, 17), seed=0):
     """Every feature is 0.5 plus faint noise, except the `signal` ones, which are uniform in [0, 1]."""
     gen = torch.Generator().manual_seed(seed)

@@ -8,15 +8,6 @@ from aekit.evaluate import reconstruction_error
 from aekit.models import ConvAutoencoder, SequenceAutoencoder
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These small models train faster on one thread, and do not fight over shared cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def mean_baseline(X_train, X_test):
     """Error of predicting every test example by the mean training example."""
     return float(((X_test - X_train.mean(0)) ** 2).reshape(len(X_test), -1).sum(1).mean())

@@ -10,15 +10,6 @@ from aekit.models import RateDistortionAutoencoder
 from aekit.models.rate_distortion import LogisticMixturePrior
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These small models train faster on one thread, and do not fight over shared cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_prior_is_a_probability_distribution_over_integers():
     seed_everything(0)
     prior = LogisticMixturePrior(code_dim=3, components=3)

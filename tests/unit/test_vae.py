@@ -8,15 +8,6 @@ from aekit.models import VAE
 from aekit.models.vae import gaussian_kl
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These small models train faster on one thread, and do not fight over shared cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_analytic_kl_matches_monte_carlo():
     gen = torch.Generator().manual_seed(0)
     mean = torch.randn(4, 3, generator=gen, dtype=torch.float64)
