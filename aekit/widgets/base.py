@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import time
-import traceback
 from typing import Any, Callable, Hashable
 
 from matplotlib.figure import Figure
@@ -113,8 +112,7 @@ class Explorer:
             self.last_error = f"{type(err).__name__}: {err}"
             self.output.outputs = ()
             self.output.append_stderr(
-                f"Could not draw this setting: {self.last_error}\n"
-                f"{''.join(traceback.format_exception_only(type(err), err))}")
+                f"Could not draw the setting {self.setting}: {self.last_error}\n")
             return
         self.last_error = None
         self.output.outputs = ()

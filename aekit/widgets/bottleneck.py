@@ -67,7 +67,7 @@ class BottleneckStudy:
         axes = left.subplots(2, n_images)
         for c in range(n_images):
             for r, row in enumerate((X, X_hat)):
-                axes[r, c].imshow(row[c].reshape(shape), cmap="gray_r", vmin=0, vmax=1)
+                axes[r, c].imshow(row[c].reshape(shape).numpy(), cmap="gray_r", vmin=0, vmax=1)
                 axes[r, c].set_axis_off()
         left.suptitle(f"top: test images; bottom: reconstructed from {code_dim} numbers\n"
                       f"error per image {self.error(code_dim):.2f} (PCA: {self.pca_error(code_dim):.2f})",
