@@ -7,8 +7,11 @@ from aekit.widgets.linear_pca import LinearPCAStudy, linear_pca_explorer
 from aekit.widgets.contractive import ContractiveStudy, contractive_explorer
 from aekit.widgets.denoising import DenoisingStudy, denoising_explorer
 from aekit.widgets.sparse import SparseStudy, sparse_explorer
+from aekit.widgets.concrete import ConcreteStudy, concrete_explorer
+from aekit.widgets.vae import VAEStudy, vae_explorer
 
 __all__ = ["Explorer", "SettingCache", "BottleneckStudy", "bottleneck_explorer",
            "DenoisingStudy", "denoising_explorer", "SparseStudy", "sparse_explorer",
            "ContractiveStudy", "contractive_explorer"]
 __all__ += ["LinearPCAStudy", "linear_pca_explorer", "hashing_explorer", "anomaly_explorer"]
+__all__ += ["VAEStudy", "vae_explorer", "ConcreteStudy", "concrete_explorer"]

@@ -1,0 +1,117 @@
+"""Explorer for lesson 08: which k pixels a concrete autoencoder keeps, and what it rebuilds."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from aekit.data import Dataset
+from aekit.device import seed_everything
+from aekit.evaluate import reconstruct, reconstruction_error
+from aekit.models import ConcreteAutoencoder
+from aekit.train import fit
+from aekit.widgets._panels import image_rows
+from aekit.widgets.base import Explorer, SettingCache
+
+__all__ = ["ConcreteStudy", "concrete_explorer"]
+
+
+class ConcreteStudy:
+    """One concrete autoencoder per number of selected features k (trained on first use, cached).
+
+    Parameters
+    ----------
+    dataset : images to train on (digits: one to two seconds per k).
+    ks : numbers of input pixels to select.
+    hidden_dims : the decoder's hidden layers.
+    epochs, lr, batch_size, n_train, seed : the training budget, equal for every k; the
+        temperature falls from 10 to 0.1 over the epochs.
+    """
+
+    def __init__(self, dataset: Dataset, ks: Sequence[int] = (2, 4, 8, 16, 32),
+                 hidden_dims: Sequence[int] = (32,), epochs: int = 40, lr: float = 3e-2,
+                 batch_size: int = 128, n_train: int | None = None, seed: int = 0) -> None:
+        if dataset.X_train.dim() != 2 or len(dataset.image_shape) != 2:
+            raise ValueError(f"the concrete explorer shows images; {dataset.name!r} has shape "
+                             f"{dataset.image_shape}")
+        if not ks or any(not 1 <= k <= dataset.input_dim for k in ks):
+            raise ValueError(f"ks must list numbers between 1 and {dataset.input_dim} (the "
+                             f"number of pixels), got {ks!r}")
+        self.dataset = dataset
+        self.ks = tuple(sorted(set(ks)))
+        self.hidden_dims = tuple(hidden_dims)
+        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.X_train = dataset.X_train[:n_train]
+        self.models = SettingCache(self._train)
+        self.errors = SettingCache(lambda k: reconstruction_error(self.model(k), dataset.X_test))
+
+    def _train(self, k: int) -> ConcreteAutoencoder:
+        seed_everything(self.seed)
+        model = ConcreteAutoencoder(self.dataset.input_dim, k, hidden_dims=self.hidden_dims)
+        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
+            progress=False, seed=self.seed)
+        return model
+
+    def model(self, k: int) -> ConcreteAutoencoder:
+        """The trained concrete autoencoder that selects ``k`` pixels."""
+        if k not in self.ks:
+            raise ValueError(f"k must be one of {self.ks}, got {k!r}")
+        return self.models.get(k=k)
+
+    def selected(self, k: int) -> torch.Tensor:
+        """The indices of the k selected pixels."""
+        return self.model(k).selected_features().cpu()
+
+    def render(self, k: int, n_images: int = 8) -> Figure:
+        """The selected pixels over the mean image; test images, what the decoder sees, and
+        what it rebuilds."""
+        model = self.model(k)
+        chosen = self.selected(k)
+        shape = self.dataset.image_shape
+        fig = Figure(figsize=(11, 3.6))
+        mask_fig, rows_fig = fig.subfigures(1, 2, width_ratios=[0.8, 1.6])
+
+        ax = mask_fig.subplots()
+        mean_image = self.dataset.X_train.mean(0).numpy().reshape(shape)
+        ax.imshow(mean_image, cmap="gray_r", vmin=0, vmax=1, alpha=0.5)
+        overlay = np.full(self.dataset.input_dim, np.nan)
+        overlay[chosen.numpy()] = 1.0
+        red = matplotlib.colors.ListedColormap(["tab:red"]).with_extremes(bad=(0, 0, 0, 0))
+        ax.imshow(overlay.reshape(shape), cmap=red, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"the {k} selected pixels (red) on the mean image\n"
+                     f"mean max selection probability {model.mean_max_probability():.3f}",
+                     fontsize=9)
+        mask_fig.subplots_adjust(top=0.82, bottom=0.04)
+
+        X = self.dataset.X_test[:n_images]
+        seen = torch.full_like(X, float("nan"))
+        seen[:, chosen] = X[:, chosen]  # only the selected pixels reach the decoder
+        image_rows(rows_fig, [X, seen, reconstruct(model, X)],
+                   ["test image", f"{k} pixels kept", "rebuilt"], shape)
+        rows_fig.suptitle(f"k = {k}: test error {self.errors.get(k=k):.2f} per image "
+                          f"(squared, summed over pixels)", fontsize=9)
+        return fig
+
+
+def concrete_explorer(dataset: Dataset, k: int | None = None, **study_options) -> Explorer:
+    """A slider for the number of selected pixels (``k``) of a concrete autoencoder: which
+    pixels it keeps and how well it rebuilds the image from them.
+
+    One model per k is trained on first use (one to two seconds on digits) and cached.
+    """
+    import ipywidgets as widgets
+
+    study = ConcreteStudy(dataset, **study_options)
+    k = study.ks[len(study.ks) // 2] if k is None else k
+    slider = widgets.SelectionSlider(
+        options=list(study.ks), value=k, description="selected pixels (k)",
+        tooltip="k: how many input pixels the selector layer may keep; the decoder sees only these",
+        continuous_update=False)
+    explorer = Explorer(study.render, {"k": slider}, title="Concrete autoencoder: choosing pixels")
+    explorer.study = study
+    return explorer

@@ -1,0 +1,165 @@
+"""Explorer for lesson 07: a 2-D variational autoencoder, its latent map and the weight beta."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from aekit.data import Dataset
+from aekit.device import seed_everything
+from aekit.evaluate import encode, reconstruction_error
+from aekit.models import VAE
+from aekit.models.vae import gaussian_kl
+from aekit.train import fit
+from aekit.widgets._panels import _mosaic
+from aekit.widgets.base import Explorer, SettingCache
+
+__all__ = ["VAEStudy", "vae_explorer"]
+
+
+class VAEStudy:
+    """One VAE with a 2-D code per value of beta (trained on first use, cached).
+
+    Parameters
+    ----------
+    dataset : images to train on (digits: about a second per beta).
+    betas : weights of the KL term offered (1 is the plain VAE).
+    hidden_dims, likelihood : passed to :class:`aekit.models.VAE`.
+    epochs, lr, batch_size, n_train, seed : the training budget, equal for every beta.
+    grid : points per side of the decoded latent lattice; ``extent``: it spans
+        ``[-extent, extent]`` on both axes (95% of the 2-D prior N(0, I) lies within a radius
+        of 2.45 of the origin).
+    """
+
+    def __init__(self, dataset: Dataset, betas: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
+                 hidden_dims: Sequence[int] = (64,), likelihood: str = "bernoulli",
+                 epochs: int = 30, lr: float = 3e-3, batch_size: int = 128,
+                 n_train: int | None = None, seed: int = 0, grid: int = 9,
+                 extent: float = 2.5) -> None:
+        if not betas or min(betas) < 0:
+            raise ValueError(f"betas must list weights >= 0, got {betas!r}")
+        if dataset.X_train.dim() != 2 or len(dataset.image_shape) != 2:
+            raise ValueError(f"the VAE explorer shows images; {dataset.name!r} has shape "
+                             f"{dataset.image_shape}")
+        self.dataset = dataset
+        self.betas = tuple(sorted(betas))
+        self.hidden_dims, self.likelihood = tuple(hidden_dims), likelihood
+        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.grid, self.extent = grid, float(extent)
+        self.X_train = dataset.X_train[:n_train]
+        self.models = SettingCache(self._train)
+        self.codes = SettingCache(lambda beta: encode(self.model(beta), dataset.X_test))
+        self.summaries = SettingCache(self._summary)
+        self.lattices = SettingCache(self._lattice)
+
+    def _train(self, beta: float) -> VAE:
+        seed_everything(self.seed)
+        model = VAE(self.dataset.input_dim, 2, hidden_dims=self.hidden_dims,
+                    likelihood=self.likelihood, beta=beta)
+        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
+            progress=False, seed=self.seed)
+        return model
+
+    def model(self, beta: float) -> VAE:
+        """The trained VAE for ``beta`` (one of ``betas``)."""
+        if beta not in self.betas:
+            raise ValueError(f"beta must be one of {self.betas}, got {beta!r}")
+        return self.models.get(beta=beta)
+
+    def _summary(self, beta: float) -> dict[str, float]:
+        model = self.model(beta)
+        X = self.dataset.X_test
+        torch.manual_seed(self.seed)  # the ELBO is a Monte Carlo estimate: make it repeatable
+        with torch.no_grad():
+            kl = gaussian_kl(*model.encode(X)).mean()
+        return {"negative ELBO": model.negative_elbo(X, n_samples=10), "kl": float(kl),
+                "error": reconstruction_error(model, X)}
+
+    def summary(self, beta: float) -> dict[str, float]:
+        """Test negative ELBO (nats per image, beta = 1), its KL part, and the squared error."""
+        return self.summaries.get(beta=beta)
+
+    def _lattice(self, beta: float) -> np.ndarray:
+        ticks = torch.linspace(-self.extent, self.extent, self.grid)
+        z1, z2 = torch.meshgrid(ticks, -ticks, indexing="xy")  # z2 grows upwards
+        Z = torch.stack([z1.flatten(), z2.flatten()], 1)  # (grid*grid, 2)
+        with torch.no_grad():
+            images = self.model(beta).eval().decode(Z).numpy()
+        return _mosaic(images.reshape(len(Z), *self.dataset.image_shape), self.grid)
+
+    def decode_point(self, beta: float, z1: float, z2: float) -> np.ndarray:
+        """The image the decoder draws at latent point (z1, z2)."""
+        with torch.no_grad():
+            image = self.model(beta).eval().decode(torch.tensor([[float(z1), float(z2)]]))
+        return image.numpy().reshape(self.dataset.image_shape)
+
+    def render(self, beta: float, z1: float, z2: float) -> Figure:
+        """The image decoded at (z1, z2), the test images' codes, and the decoded lattice."""
+        codes = self.codes.get(beta=beta).numpy()  # (n_test, 2) posterior means
+        s = self.summary(beta)
+        fig = Figure(figsize=(12, 4.1))
+        point_fig, map_fig, lattice_fig = fig.subfigures(1, 3, width_ratios=[0.75, 1.15, 1])
+        ax = point_fig.subplots()
+        ax.imshow(self.decode_point(beta, z1, z2), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_axis_off()
+        ax.set_title(f"decoded at z = ({z1:.2f}, {z2:.2f})", fontsize=9)
+
+        ax = map_fig.subplots()
+        labels = self.dataset.y_test.numpy()
+        points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=7, vmin=-0.5,
+                            vmax=9.5)
+        ax.plot([z1], [z2], marker="x", color="black", markersize=12, mew=2.5)
+        # 95% of a 2-D standard normal lies within sqrt(-2 ln 0.05) = 2.45 of the origin
+        ax.add_patch(matplotlib.patches.Circle((0, 0), np.sqrt(-2 * np.log(0.05)), fill=False,
+                                               ls=":", color="grey"))
+        lim = self.extent + 0.5
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="z1", ylabel="z2", aspect="equal")
+        cbar = map_fig.colorbar(points, ax=ax, ticks=range(len(self.dataset.classes[:10])))
+        cbar.ax.set_yticklabels(self.dataset.classes[:10], fontsize=7)
+        ax.set_title(f"beta = {beta:g}: codes of the test images (circle: 95% of the prior)\n"
+                     f"-ELBO {s['negative ELBO']:.1f} nats = reconstruction "
+                     f"{s['negative ELBO'] - s['kl']:.1f} + KL {s['kl']:.1f}", fontsize=9)
+
+        ax = lattice_fig.subplots()
+        colours = matplotlib.colormaps["gray_r"].with_extremes(bad="white")
+        ax.imshow(self.lattices.get(beta=beta), cmap=colours, vmin=0, vmax=1,
+                  interpolation="nearest")
+        h, w = self.dataset.image_shape
+        step = (2 * self.extent) / (self.grid - 1)
+        col = (z1 + self.extent) / step * (w + 1) + (w - 1) / 2
+        row = (self.extent - z2) / step * (h + 1) + (h - 1) / 2
+        ax.plot([col], [row], marker="x", color="red", markersize=12, mew=2.5)
+        ax.set_axis_off()
+        ax.set_title(f"decoded on a {self.grid}x{self.grid} grid, z from -{self.extent:g} "
+                     f"to {self.extent:g}", fontsize=9)
+        return fig
+
+
+def vae_explorer(dataset: Dataset, beta: float | None = None, z1: float = 0.0, z2: float = 0.0,
+                 **study_options) -> Explorer:
+    """Sliders for beta (``beta``) and a latent point (``z1``, ``z2``) of a 2-D VAE: the image
+    decoded there, where the test images' codes lie, and the decoded latent lattice.
+
+    One VAE per beta is trained on first use (about a second on digits) and cached; moving
+    z1 or z2 only decodes one point.
+    """
+    import ipywidgets as widgets
+
+    study = VAEStudy(dataset, **study_options)
+    beta = 1.0 if beta is None and 1.0 in study.betas else (beta if beta is not None else study.betas[0])
+    beta_slider = widgets.SelectionSlider(
+        options=list(study.betas), value=beta, description="beta (KL weight)",
+        tooltip="beta: weight of the KL term; larger pulls the codes towards the prior N(0, I)",
+        continuous_update=False)
+    lim = study.extent + 0.5
+    z_sliders = {name: widgets.FloatSlider(
+        value=value, min=-lim, max=lim, step=0.25, description=name, continuous_update=False,
+        tooltip=f"{name}: a coordinate of the point in the 2-D latent space that is decoded")
+        for name, value in (("z1", z1), ("z2", z2))}
+    explorer = Explorer(study.render, {"beta": beta_slider, **z_sliders},
+                        title="A variational autoencoder's latent space")
+    explorer.study = study
+    return explorer

@@ -1,0 +1,71 @@
+"""Headless tests of the VAE and concrete-autoencoder explorers (small training budgets)."""
+import time
+
+import pytest
+import torch
+
+from aekit.widgets import concrete_explorer, vae_explorer
+
+pytest.importorskip("ipywidgets")
+
+
+def move(explorer, name, value):
+    """Move one control as a student would; the figure must be redrawn, differently, without error."""
+    old = explorer.png()
+    explorer.controls[name].value = value
+    assert explorer.last_error is None, explorer.last_error
+    assert explorer.png() != old, f"setting {name} to {value!r} left the figure unchanged"
+
+
+def revisit_is_fast(explorer, name, value, seconds=0.5):
+    start = time.perf_counter()
+    explorer.controls[name].value = value
+    assert explorer.last_error is None, explorer.last_error
+    assert time.perf_counter() - start < seconds
+
+
+@pytest.mark.slow
+def test_vae_explorer_reacts_to_latent_point_and_beta(digits):
+    explorer = vae_explorer(digits, betas=(1.0, 8.0), epochs=8, n_train=800)
+    assert explorer.last_error is None, explorer.last_error
+    study = explorer.study
+    assert len(study.models) == 1
+    move(explorer, "z1", 1.5)
+    move(explorer, "z2", -1.0)
+    assert len(study.models) == 1  # moving the latent point trains nothing
+    # the decoder draws different images at different latent points
+    assert not torch.allclose(torch.as_tensor(study.decode_point(1.0, 1.5, -1.0)),
+                              torch.as_tensor(study.decode_point(1.0, -1.5, 1.0)))
+    move(explorer, "beta", 8.0)
+    assert len(study.models) == 2
+    # a heavier KL weight pulls the codes towards the prior: the KL part shrinks
+    assert study.summary(8.0)["kl"] < study.summary(1.0)["kl"]
+    revisit_is_fast(explorer, "beta", 1.0)
+    with pytest.raises(ValueError, match="beta must be one of"):
+        explorer.render(beta=3.0)
+
+
+@pytest.mark.slow
+def test_concrete_explorer_reacts_to_k(digits):
+    explorer = concrete_explorer(digits, k=4, ks=(4, 16), epochs=12, n_train=800)
+    assert explorer.last_error is None, explorer.last_error
+    move(explorer, "k", 16)
+    study = explorer.study
+    for k in (4, 16):
+        chosen = study.selected(k)
+        assert len(set(chosen.tolist())) == k
+    # more kept pixels, better reconstructions
+    assert study.errors.get(k=16) < study.errors.get(k=4)
+    revisit_is_fast(explorer, "k", 4)
+    with pytest.raises(ValueError, match="k must be one of"):
+        explorer.render(k=5)
+
+
+def test_explorers_refuse_sequence_data():
+    from aekit.data import sine_waves
+
+    waves = sine_waves(n=20, length=10)
+    with pytest.raises(ValueError, match="shows images"):
+        vae_explorer(waves)
+    with pytest.raises(ValueError, match="shows images"):
+        concrete_explorer(waves)
