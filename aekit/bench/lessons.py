@@ -1,10 +1,13 @@
 """Execute lessons in fresh kernels and report wall time and peak memory.
 
-``python -m aekit.bench lessons [paths...] [--save]``
+``python -m aekit.bench lessons [paths...] [--save] [--slowest N]``
 
 Each notebook runs top to bottom with nbclient in a new kernel whose working directory is the
 notebook's folder (as in JupyterLab). While it runs, the resident memory (RSS) of the kernel
-process and all its children is sampled with psutil; the table gives the peak of that sum.
+process and all its children is sampled with psutil; the table gives the peak of that sum,
+the wall time, and the CPU time the kernel used (on a busy shared machine the CPU time is the
+better guide to how long the lesson takes on an idle one). ``--slowest N`` lists the N slowest
+cells of each lesson.
 With ``--save`` the executed notebook is written back with its outputs, after
 :func:`clean_notebook` has removed what makes committed notebooks large, noisy or broken on
 reopening: saved widget state, widget views (the static picture an explorer puts beside its
@@ -224,7 +227,10 @@ def _cell_seconds(nb) -> list[tuple[int, float, str]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: run lessons, print a table of time and peak memory; 1 if any failed."""
+    """Command line: run lessons, print a table of wall time, CPU time and peak memory.
+
+    Returns 0 when every lesson ran, 1 if any failed (the others still run), 2 without lessons.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m aekit.bench lessons",
         description="Execute lessons in fresh kernels; print wall time and peak memory.")
