@@ -50,15 +50,18 @@ def render_anomaly(study: OneClassStudy, normal_class: int, n_missed: int = 6) -
     return fig
 
 
-def anomaly_explorer(dataset: Dataset, value: int = 0, **study_options) -> Explorer:
+def anomaly_explorer(dataset: Dataset, value: int = 0, study: OneClassStudy | None = None,
+                     **study_options) -> Explorer:
     """A "normal class" slider: train on that class only, score all test images.
 
     One autoencoder per normal class is trained on first use (about a second on digits) and
-    cached; the PCA baseline is fitted on the same images.
+    cached; the PCA baseline is fitted on the same images. Pass ``study`` to reuse the models
+    of a :class:`aekit.anomaly.OneClassStudy` built earlier.
     """
     import ipywidgets as widgets
 
-    study = OneClassStudy(dataset, **study_options)
+    if study is None:
+        study = OneClassStudy(dataset, **study_options)
     options = [(dataset.classes[c], c) for c in study.classes]
     if value not in study.classes:
         raise ValueError(f"value must be one of the classes {study.classes}, got {value!r}")

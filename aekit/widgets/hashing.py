@@ -68,15 +68,17 @@ def render_hashing(study: HashingStudy, bits: int,
 
 
 def hashing_explorer(dataset: Dataset, bits_options: Sequence[int] = (4, 8, 16, 32),
-                     value: int = 16, **study_options) -> Explorer:
+                     value: int = 16, study: HashingStudy | None = None,
+                     **study_options) -> Explorer:
     """A "code bits" slider: retrieval precision of binary codes and example retrievals.
 
     One :class:`aekit.hashing.BinaryCodeAutoencoder` per code length is trained on first use
-    (a few seconds on digits) and cached.
+    (a few seconds on digits) and cached. Pass ``study`` to reuse a :class:`HashingStudy`.
     """
     import ipywidgets as widgets
 
-    study = HashingStudy(dataset, bits_options, **study_options)
+    if study is None:
+        study = HashingStudy(dataset, bits_options, **study_options)
     if value not in study.bits_options:
         raise ValueError(f"value must be one of {study.bits_options}, got {value!r}")
     slider = widgets.SelectionSlider(

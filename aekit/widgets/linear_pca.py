@@ -106,20 +106,24 @@ class LinearPCAStudy:
         ax.plot(seen, [reconstruction_error(self.linear_models[k], self.dataset.X_test) for k in seen],
                 "k+", markersize=11, markeredgewidth=2, label="linear AE (sizes trained)")
         ax.legend(fontsize=8)
+        right.subplots_adjust(left=0.14, right=0.97, bottom=0.16, top=0.9)
         return fig
 
 
 def linear_pca_explorer(dataset: Dataset, code_dims: Sequence[int] = (1, 2, 4, 8, 16, 32),
-                        value: int = 4, **study_options) -> Explorer:
+                        value: int = 4, study: LinearPCAStudy | None = None,
+                        **study_options) -> Explorer:
     """A "bottleneck" slider (``code_dim``) comparing PCA, a linear and a nonlinear autoencoder.
 
     The figure shows test images reconstructed by each method at that code size, the
     distance between the linear autoencoder's subspace and PCA's, and the test error against
-    code size. Models are cached per code size, so a size seen before answers at once.
+    code size. Models are cached per code size, so a size seen before answers at once. Pass
+    ``study`` to reuse the models of a :class:`LinearPCAStudy` built earlier.
     """
     import ipywidgets as widgets
 
-    study = LinearPCAStudy(dataset, code_dims, **study_options)
+    if study is None:
+        study = LinearPCAStudy(dataset, code_dims, **study_options)
     if value not in study.code_dims:
         raise ValueError(f"value must be one of {study.code_dims}, got {value!r}")
     slider = widgets.SelectionSlider(
