@@ -92,7 +92,9 @@ def describe_device(device: torch.device | None = None) -> str:
         return f"Training runs on the GPU ({name}, {device})."
     if device.type in ("mps", "xpu"):
         return f"Training runs on the accelerator {device}."
-    return f"Training runs on the CPU ({torch.get_num_threads()} threads); no GPU is needed for this course."
+    threads = torch.get_num_threads()
+    return (f"Training runs on the CPU ({threads} thread{'s' if threads != 1 else ''}); "
+            f"no GPU is needed for this course.")
 
 
 def seed_everything(seed: int = 0) -> None:

@@ -138,3 +138,29 @@ def to_png(fig: Figure, dpi: int = 80) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+def _show_figures_in_ipython() -> None:
+    """Let a Figure left as a cell's last value display as a picture in Jupyter, even where
+    pyplot was never imported (aekit builds Figures without pyplot). An existing formatter,
+    such as the one ``%matplotlib inline`` installs, is left as it is."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        formatter.lookup_by_type(Figure)
+    except KeyError:
+        def figure_png(fig: Figure) -> bytes:
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=72, bbox_inches="tight")
+            return buf.getvalue()
+
+        formatter.for_type(Figure, figure_png)
+
+
+_show_figures_in_ipython()
