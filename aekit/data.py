@@ -65,7 +65,8 @@ class Dataset:
     def __repr__(self) -> str:
         return (
             f"Dataset({self.name!r}: {len(self.X_train)} train / {len(self.X_test)} test, "
-            f"images {'x'.join(map(str, self.image_shape))}, {len(self.classes)} classes)"
+            f"{'sequences' if self.X_train.dim() == 3 else 'images'} "
+            f"{'x'.join(map(str, self.image_shape))}, {len(self.classes)} classes)"
         )
 
 
