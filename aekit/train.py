@@ -211,9 +211,17 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
     X = as_tensor(X)
     if len(X) == 0:
         raise ValueError("X is empty: there is nothing to train on")
-    if loss == "bce" and not callable(getattr(model, "loss", None)) and (X.min() < 0 or X.max() > 1):
-        raise ValueError(f"loss='bce' needs inputs in [0, 1], but X ranges over "
-                         f"[{float(X.min()):.3g}, {float(X.max()):.3g}]; scale X to [0, 1] or use loss='mse'")
+    if X_val is not None:
+        X_val = as_tensor(X_val, "X_val")
+        if len(X_val) == 0 or X_val.shape[1:] != X.shape[1:]:
+            raise ValueError(f"X_val must hold examples shaped like those of X {tuple(X.shape[1:])}, "
+                             f"got shape {tuple(X_val.shape)}; or pass X_val=None")
+    for data, what in ((X, "X"), (X_val, "X_val")):
+        if (data is not None and loss == "bce" and not callable(getattr(model, "loss", None))
+                and (data.min() < 0 or data.max() > 1)):
+            raise ValueError(f"loss='bce' needs inputs in [0, 1], but {what} ranges over "
+                             f"[{float(data.min()):.3g}, {float(data.max()):.3g}]; scale it to [0, 1] "
+                             f"or use loss='mse'")
     penalties = list(penalties)
     for p in penalties:
         if not callable(p) or not hasattr(p, "name"):
@@ -222,7 +230,7 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
     model.to(device)
     X = X.to(device)
     if X_val is not None:
-        X_val = as_tensor(X_val, "X_val").to(device)
+        X_val = X_val.to(device)
     corrupt_fn = _make_corruption(corruption)
 
     if optimizer is None:

@@ -131,8 +131,13 @@ def test_bad_data_are_clear_errors(X):
         fit(model, X[:0], epochs=1, progress=False)
     with pytest.raises(ValueError, match=r"shape \(64,\): one example"):
         fit(model, X[0], epochs=1, progress=False)
-    with pytest.raises(ValueError, match=r"needs inputs in \[0, 1\].*loss='mse'"):
+    with pytest.raises(ValueError, match=r"needs inputs in \[0, 1\], but X ranges over \[0, 2\].*loss='mse'"):
         fit(model, X * 2, epochs=1, progress=False)
+    with pytest.raises(ValueError, match=r"but X_val ranges over \[-1, 0\]"):
+        fit(model, X, epochs=1, X_val=X[:5] - 1, progress=False)
+    for bad in (X[:0], X[:5, :60]):
+        with pytest.raises(ValueError, match=r"X_val must hold examples shaped like those of X \(64,\)"):
+            fit(model, X, epochs=1, X_val=bad, progress=False)
     with pytest.raises(TypeError, match="must be a torch.Tensor or NumPy array, got list"):
         fit(model, X.tolist(), epochs=1, progress=False)
     with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 64\)"):
