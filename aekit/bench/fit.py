@@ -1,0 +1,231 @@
+"""How fast is :func:`aekit.fit`? ``python -m aekit.bench fit [--images N] [--epochs-digits N]``.
+
+Two networks are trained three ways each, in one run, interleaved and repeated (the best time
+of each way is kept, since other work on the machine only ever makes a run slower):
+
+- "fit": :func:`aekit.fit` with its defaults (progress bar on, history recorded);
+- "tutorial": the loop most tutorials show, ``DataLoader(TensorDataset(X), shuffle=True)``
+  feeding ``torch.optim.Adam``;
+- "ceiling": a hand-written loop that slices shuffled batches from the in-memory tensor and
+  steps ``Adam(fused=True)``: about as fast as plain PyTorch gets for this work.
+
+The networks are the 784-1000-500-250-30 autoencoder of Hinton & Salakhutdinov (2006; sigmoid
+hidden units, linear code), one epoch on Fashion-MNIST images (random images of the same
+shape when the data set is not installed), and a digits-size 64-32-8-32-64 network for many
+epochs. The baselines use a plain ``nn.Sequential`` with the same layers, so the comparison
+also charges ``fit`` for its model class. A dense 1024x1024 matmul gives the machine's peak,
+and the cost model of about 6 x parameters x samples floating-point operations per epoch
+turns each time into a fraction of that peak.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+__all__ = ["main", "matmul_gflops", "Workload", "run_workload"]
+
+WAYS = ("fit", "tutorial", "ceiling")
+
+
+@dataclass
+class Workload:
+    """One network and its data: what the three ways each train."""
+
+    name: str
+    X: torch.Tensor                  # (n, input_dim), values in [0, 1]
+    code_dim: int
+    hidden_dims: tuple[int, ...]
+    activation: str                  # hidden units; the code is linear, the output sigmoid
+    epochs: int
+    batch_size: int = 128
+    lr: float = 1e-3
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (self.X.shape[1], *self.hidden_dims, self.code_dim)
+
+    def parameters(self) -> int:
+        sizes = self.sizes
+        one_way = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+        back = sizes[::-1]
+        return one_way + sum(a * b + b for a, b in zip(back, back[1:]))
+
+
+def _sequential(work: Workload) -> nn.Sequential:
+    """The same layers as ``aekit.models.Autoencoder`` builds, as a plain nn.Sequential."""
+    act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh}[work.activation]
+    sizes = work.sizes
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(act())             # the code layer stays linear
+    back = sizes[::-1]
+    for i, (a, b) in enumerate(zip(back, back[1:])):
+        layers.append(nn.Linear(a, b))
+        layers.append(act() if i < len(back) - 2 else nn.Sigmoid())
+    return nn.Sequential(*layers)
+
+
+def _bce(X_hat: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy(X_hat, X, reduction="sum") / len(X)  # per image
+
+
+def _run_fit(work: Workload) -> float:
+    from aekit.models import Autoencoder
+    from aekit.train import fit
+
+    model = Autoencoder(work.X.shape[1], work.code_dim, hidden_dims=work.hidden_dims,
+                        activation=work.activation)
+    start = time.perf_counter()
+    with contextlib.redirect_stderr(io.StringIO()):  # the bar is drawn, just not shown here
+        fit(model, work.X, epochs=work.epochs, batch_size=work.batch_size, lr=work.lr,
+            loss="bce", progress=True, device="cpu")
+    return time.perf_counter() - start
+
+
+def _run_tutorial(work: Workload) -> float:
+    model = _sequential(work)
+    start = time.perf_counter()
+    loader = DataLoader(TensorDataset(work.X), batch_size=work.batch_size, shuffle=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=work.lr)
+    model.train()
+    for _ in range(work.epochs):
+        for (X_b,) in loader:
+            loss = _bce(model(X_b), X_b)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return time.perf_counter() - start
+
+
+def _run_ceiling(work: Workload) -> float:
+    model = _sequential(work)
+    start = time.perf_counter()
+    optimizer = torch.optim.Adam(model.parameters(), lr=work.lr, fused=True)
+    X, n, bs = work.X, len(work.X), work.batch_size
+    model.train()
+    for _ in range(work.epochs):
+        Xs = X[torch.randperm(n)]
+        for lo in range(0, n, bs):
+            X_b = Xs[lo:lo + bs]
+            loss = _bce(model(X_b), X_b)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+    return time.perf_counter() - start
+
+
+_RUNNERS: dict[str, Callable[[Workload], float]] = {
+    "fit": _run_fit, "tutorial": _run_tutorial, "ceiling": _run_ceiling}
+
+
+def run_workload(work: Workload, repeats: int = 3, ways: Sequence[str] = WAYS) -> dict[str, float]:
+    """Best wall time in seconds of each way, the ways interleaved and their order rotated."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats!r}")
+    unknown = set(ways) - set(_RUNNERS)
+    if unknown:
+        raise ValueError(f"unknown ways {sorted(unknown)}; choose from {list(_RUNNERS)}")
+    best = {way: float("inf") for way in ways}
+    order = list(ways)
+    for r in range(repeats):
+        torch.manual_seed(r)
+        for way in order:
+            best[way] = min(best[way], _RUNNERS[way](work))
+        order = order[1:] + order[:1]
+    return best
+
+
+def matmul_gflops(n: int = 1024, repeats: int = 20) -> float:
+    """Peak of this machine through torch: GFLOP/s of a dense ``n x n`` matmul (best of a few)."""
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    for _ in range(3):
+        torch.mm(a, b)                       # warm up the thread pool and caches
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best / 1e9
+
+
+def _hinton_images(n: int) -> tuple[torch.Tensor, str]:
+    from aekit.data import DataError, load
+
+    try:
+        data = load("fashion-mnist", n_train=min(n, 60000), n_test=1, progress=False)
+        X = data.X_train
+        if len(X) < n:                      # more than the 60,000 asked: repeat the images
+            X = X.repeat(-(-n // len(X)), 1)[:n]
+        return X.contiguous(), f"{n:,} Fashion-MNIST images"
+    except (DataError, OSError):
+        generator = torch.Generator().manual_seed(0)
+        return (torch.rand(n, 784, generator=generator),
+                f"{n:,} random 28x28 images (Fashion-MNIST is not installed here)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print seconds, ratios and the fraction of matmul peak."""
+    parser = argparse.ArgumentParser(prog="python -m aekit.bench fit", description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=20000,
+                        help="Fashion-MNIST images for the one-epoch run of the deep network")
+    parser.add_argument("--epochs-digits", type=int, default=50,
+                        help="epochs for the digits-size network")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each way; the best counts")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: torch's choice, one per core)")
+    args = parser.parse_args(argv)
+    if min(args.images, args.epochs_digits, args.batch_size, args.repeats) < 1:
+        parser.error("--images, --epochs-digits, --batch-size and --repeats must be positive")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error("--threads must be positive")
+        torch.set_num_threads(args.threads)
+
+    from aekit.data import load
+
+    torch.manual_seed(0)
+    X_big, what = _hinton_images(args.images)
+    digits = load("digits")
+    X_small = torch.cat([digits.X_train, digits.X_test])  # all 1,797 images
+    works = [
+        Workload("784-1000-500-250-30 (sigmoid), 1 epoch", X_big, 30, (1000, 500, 250),
+                 "sigmoid", epochs=1, batch_size=args.batch_size),
+        Workload(f"64-32-8-32-64 (relu), {args.epochs_digits} epochs", X_small, 8, (32,),
+                 "relu", epochs=args.epochs_digits, batch_size=args.batch_size),
+    ]
+    peak = matmul_gflops()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch {args.batch_size}; "
+          f"best of {args.repeats} interleaved runs")
+    print(f"dense 1024x1024 matmul: {peak:.0f} GFLOP/s (the machine's peak for this benchmark)")
+    print(f"deep network data: {what}; digits network data: {len(X_small):,} digits images\n")
+
+    for work in works:
+        seconds = run_workload(work, args.repeats)
+        flops = 6 * work.parameters() * len(work.X) * work.epochs
+        print(f"{work.name}: {work.parameters():,} parameters")
+        for way in WAYS:
+            share = flops / seconds[way] / 1e9 / peak
+            print(f"  {way:<9} {seconds[way]:7.3f} s   {share:6.1%} of matmul peak")
+        speedup = seconds["tutorial"] / seconds["fit"]
+        overhead = seconds["fit"] / seconds["ceiling"]
+        ok = speedup >= 1.5 and overhead <= 1.10
+        print(f"  tutorial / fit = {speedup:.2f}x (target >= 1.5);  "
+              f"fit / ceiling = {overhead:.2f} (target <= 1.10)  {'ok' if ok else 'MISSED'}\n")
+    print("Timings on a shared machine are noisy: compare only numbers from one run.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
