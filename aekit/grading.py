@@ -87,18 +87,22 @@ class TimedExecute(Execute):
     """
 
     notebook_timeout = Integer(DEFAULT_TIMEOUT, help="Seconds for the whole notebook.").tag(config=True)
-    _deadline = math.inf
+    _deadline = None  # set when the first cell starts: starting the kernel does not count
 
     def preprocess(self, nb, resources=None, km=None):
-        self._deadline = time.monotonic() + self.notebook_timeout
+        self._deadline = None
         return super().preprocess(nb, resources, km=km)
 
     def _get_timeout(self, cell):
+        if self._deadline is None or cell is None:
+            return super()._get_timeout(cell)
         left = self._deadline - time.monotonic()
         limit = left if not self.timeout or self.timeout < 0 else min(self.timeout, left)
         return max(1, math.ceil(limit))
 
     def preprocess_cell(self, cell, resources, index):
+        if self._deadline is None:
+            self._deadline = time.monotonic() + self.notebook_timeout
         if cell.cell_type == "code" and cell.source.strip() and time.monotonic() >= self._deadline:
             cell.outputs = [nbformat.v4.new_output(
                 "error", ename=TIME_LIMIT, evalue=f"not run: the notebook used up its "
@@ -467,9 +471,9 @@ def _grade_notebook(api, course: Path, name: str, student: str, nb_name: str,
     zero_all = False
     if not out_path.exists():
         zero_all = True
-        if result is not None:
-            flags.append(f"{nb_name}: scored 0 because {_failure_reason(result)}")
         sub_path = course / "submitted" / student / name / f"{nb_name}.ipynb"
+        if result is not None and sub_path.exists():
+            flags.append(f"{nb_name}: scored 0 because {_failure_reason(result)}")
         try:
             submitted = _read(sub_path)
         except Exception:
@@ -478,12 +482,13 @@ def _grade_notebook(api, course: Path, name: str, student: str, nb_name: str,
         out_path.parent.mkdir(parents=True, exist_ok=True)
     else:
         nb = _read(out_path)
-        timed_out = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and any(
-            o.output_type == "error" and o.get("ename") in TIMEOUT_ERRORS for o in c.get("outputs", []))]
+        timed_out = [_nbgrader(c).get("grade_id") or f"number {i + 1}" for i, c in enumerate(nb.cells)
+                     if c.cell_type == "code" and any(o.output_type == "error" and o.get("ename")
+                                                      in TIMEOUT_ERRORS for o in c.get("outputs", []))]
         if timed_out:
             zero_all = True
-            flags.append(f"{nb_name}: scored 0 because it ran past its time limit (cell "
-                         f"{timed_out[0] + 1}: an endless loop, or code far too slow)")
+            flags.append(f"{nb_name}: scored 0 because it ran past its time limit in cell "
+                         f"'{timed_out[0]}' (an endless loop, or code far too slow)")
         for cell in nb.cells:
             meta = _nbgrader(cell)
             if (meta.get("grade") and not meta.get("solution") and cell.cell_type == "code"
@@ -542,42 +547,61 @@ def autograde(course: str | os.PathLike | None, name: str, students: Sequence[st
     api = _api(course, timeout=timeout, cell_timeout=cell_timeout)
     results = []
     for student in students:
-        pre: dict[str, list[str]] = {}
-        forfeit: dict[str, list[str]] = {}
-        readable = True
-        for nb_name, reference in references.items():
-            path = submitted / student / name / f"{nb_name}.ipynb"
-            pre[nb_name], forfeit[nb_name] = [], []
-            if not path.exists():
-                pre[nb_name].append(f"{nb_name}: not submitted; scored 0")
-                forfeit[nb_name] = [g for g, c in _tracked(reference) if _nbgrader(c).get("grade")]
-                continue
+        start = time.perf_counter()
+        try:
+            result = _grade_student(api, course, name, student, references, log)
+        except Exception as error:  # a bug or a broken gradebook: never stop the batch
+            result = SubmissionResult(student, name, flags=[
+                f"could not be graded ({type(error).__name__}: {error}); its scores were set to "
+                f"0 where possible: review it"])
             try:
-                nb = _read(path)
-            except Exception as error:  # not JSON, not a notebook
-                readable = False
-                pre[nb_name].append(f"{nb_name}: scored 0 because the file is not a readable "
-                                    f"notebook ({type(error).__name__})")
-                continue
-            for issue in check_structure(reference, nb):
-                pre[nb_name].append(f"{nb_name}: {issue}" + ("; scored 0" if issue.forfeits else ""))
-                if issue.forfeits:
-                    forfeit[nb_name].append(issue.grade_id)
-        outcome, start = None, time.perf_counter()
-        if readable:
-            outcome = api.autograde(name, student, force=True, create=True)
-            if log is not None:
-                log.append(f"== {student}\n{outcome.get('log', '')}{outcome.get('error', '')}")
-        else:  # nbgrader would fail on it; record the submission and grade it 0 ourselves
-            shutil.rmtree(course / "autograded" / student / name, ignore_errors=True)
-        flags = []
-        for nb_name, reference in references.items():
-            flags += _grade_notebook(api, course, name, student, nb_name, reference,
-                                     pre[nb_name], forfeit[nb_name], outcome)
-        results.append(_result(api, name, student, flags))
-        results[-1].seconds = time.perf_counter() - start
+                with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+                    for nb_name, reference in references.items():
+                        _zero(gb, name, nb_name, student,
+                              [g for g, c in _tracked(reference) if _nbgrader(c).get("grade")])
+            except Exception:  # the flag above already asks for a review
+                pass
+        result.seconds = time.perf_counter() - start
+        results.append(result)
     _write_summary(course, name, results)
     return results
+
+
+def _grade_student(api, course: Path, name: str, student: str, references: dict,
+                   log: list[str] | None) -> SubmissionResult:
+    """Check, autograde and post-check one student's submission."""
+    pre: dict[str, list[str]] = {}
+    forfeit: dict[str, list[str]] = {}
+    readable = True
+    for nb_name, reference in references.items():
+        path = course / "submitted" / student / name / f"{nb_name}.ipynb"
+        pre[nb_name], forfeit[nb_name] = [], []
+        if not path.exists():
+            pre[nb_name].append(f"{nb_name}: not submitted; scored 0")
+            continue
+        try:
+            nb = _read(path)
+        except Exception as error:  # not JSON, not a notebook
+            readable = False
+            pre[nb_name].append(f"{nb_name}: scored 0 because the file is not a readable "
+                                f"notebook ({type(error).__name__})")
+            continue
+        for issue in check_structure(reference, nb):
+            pre[nb_name].append(f"{nb_name}: {issue}" + ("; scored 0" if issue.forfeits else ""))
+            if issue.forfeits:
+                forfeit[nb_name].append(issue.grade_id)
+    outcome = None
+    if readable:
+        outcome = api.autograde(name, student, force=True, create=True)
+        if log is not None:
+            log.append(f"== {student}\n{outcome.get('log', '')}{outcome.get('error', '')}")
+    else:  # nbgrader would fail on it; record the submission and grade it 0 ourselves
+        shutil.rmtree(course / "autograded" / student / name, ignore_errors=True)
+    flags = []
+    for nb_name, reference in references.items():
+        flags += _grade_notebook(api, course, name, student, nb_name, reference,
+                                 pre[nb_name], forfeit[nb_name], outcome)
+    return _result(api, name, student, flags)
 
 
 def _result(api, name: str, student: str, flags: list[str]) -> SubmissionResult:
