@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.bench.hinton2006 import logistic_pca_error, main, plan_epochs
+from aekit.bench.hinton2006 import logistic_pca_error, main, pca_error, plan_epochs
 from aekit.evaluate import pca_baseline
 from aekit.rbm import (RBM, deep_autoencoder, fit_rbm, pretrain_autoencoder_stack,
                        pretrain_stack, train_deep_autoencoder, unroll)
@@ -379,6 +379,12 @@ def test_plan_fits_the_budget_in_the_papers_ratio_and_caps():
     assert 3 <= fine / pre <= 5  # about the paper's 200 : 50
     assert plan_epochs(1e9, costs, schemes) == (50, 200)
     assert plan_epochs(1000.0, costs, ["random"])[0] == 0
+
+
+def test_fast_pca_equals_the_svd_baseline(digits):
+    for k in (1, 6, 20):
+        assert pca_error(digits.X_train, digits.X_test, k) == pytest.approx(
+            pca_baseline(digits.X_train, digits.X_test, k), rel=1e-9)
 
 
 def test_logistic_pca_beats_pca_on_digits(digits):
