@@ -356,7 +356,8 @@ def collect(course: str | os.PathLike | None, name: str, folder: str | os.PathLi
         chosen = {p.name: p for p in found if p.name in expected}
         if not chosen and len(found) == 1 and len(expected) == 1:
             chosen = {expected[0]: found[0]}
-            notes.append(f"renamed {found[0].name} to {expected[0]}")
+            if entry.is_dir():  # a <student>.ipynb file is the expected layout: nothing to say
+                notes.append(f"renamed {found[0].name} to {expected[0]}")
         missing = [n for n in expected if n not in chosen]
         if missing:
             notes.append(f"missing {', '.join(missing)}")

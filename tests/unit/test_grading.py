@@ -358,7 +358,7 @@ def test_collect_copies_one_submission_per_student(tmp_path):
         "alice/kl_sparsity/kl_sparsity.ipynb", "bob/kl_sparsity/kl_sparsity.ipynb",
         "carol/kl_sparsity/kl_sparsity.ipynb"]
     assert (submitted / "bob/kl_sparsity/kl_sparsity.ipynb").read_text() == "bob/my work (final).ipynb"
-    assert notes["alice"] == "ok" and "renamed" in notes["bob"]
+    assert notes["alice"] == notes["carol"] == "ok" and "renamed" in notes["bob"]
     assert notes["bad id!"].startswith("skipped") and notes["dave"].startswith("skipped")
     assert "missing kl_sparsity.ipynb" in notes["erin"]
     assert "replaced" in dict(grading.collect(course, "kl_sparsity", inbox))["alice"]
