@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
