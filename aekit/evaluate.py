@@ -70,7 +70,9 @@ def pca_baseline(X_train, X_test, k: int, return_model: bool = False):
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= min(X_train.shape):
         raise ValueError(f"k must be between 1 and {min(X_train.shape)} (the number of "
                          f"features or of training examples), got {k!r}")
-    pca = PCA(n_components=int(k), svd_solver="full").fit(X_train)
+    # the covariance route: same components as a full SVD, and seconds instead of minutes on
+    # 60,000 x 784 images
+    pca = PCA(n_components=int(k), svd_solver="covariance_eigh").fit(X_train)
     X_hat = pca.inverse_transform(pca.transform(X_test))
     error = float(((X_hat - X_test) ** 2).sum(1).mean())
     return (error, pca) if return_model else error
