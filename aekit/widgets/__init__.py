@@ -10,6 +10,8 @@ from aekit.widgets.denoising import DenoisingStudy, denoising_explorer
 from aekit.widgets.sparse import SparseStudy, sparse_explorer
 from aekit.widgets.concrete import ConcreteStudy, concrete_explorer
 from aekit.widgets.vae import VAEStudy, vae_explorer
+from aekit.widgets.image_denoising import ImageDenoisingStudy, image_denoising_explorer
+from aekit.widgets.compression import CompressionStudy, compression_explorer
 
 __all__ = ["Explorer", "SettingCache", "BottleneckStudy", "bottleneck_explorer",
            "DenoisingStudy", "denoising_explorer", "SparseStudy", "sparse_explorer",
@@ -17,3 +19,5 @@ __all__ = ["Explorer", "SettingCache", "BottleneckStudy", "bottleneck_explorer",
 __all__ += ["LinearPCAStudy", "linear_pca_explorer", "hashing_explorer", "anomaly_explorer"]
 __all__ += ["OvercompleteStudy", "overcomplete_explorer"]
 __all__ += ["VAEStudy", "vae_explorer", "ConcreteStudy", "concrete_explorer"]
+__all__ += ["ImageDenoisingStudy", "image_denoising_explorer", "CompressionStudy",
+            "compression_explorer"]

@@ -1,0 +1,160 @@
+"""Explorer for lesson 13: denoising images, scored in PSNR against classical baselines."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from matplotlib.figure import Figure
+
+from aekit.corruption import corrupt
+from aekit.data import Dataset
+from aekit.device import seed_everything
+from aekit.evaluate import reconstruct
+from aekit.imaging import gaussian_blur, psnr
+from aekit.models import Autoencoder
+from aekit.train import fit
+from aekit.widgets._panels import image_rows
+from aekit.widgets.base import Explorer, SettingCache
+
+__all__ = ["ImageDenoisingStudy", "image_denoising_explorer"]
+
+
+class ImageDenoisingStudy:
+    """One denoising autoencoder per noise level, scored in PSNR beside two baselines.
+
+    The noise is Gaussian with standard deviation ``noise_level``, and noisy images are
+    clipped to [0, 1], as a stored image would be. The baselines: the noisy image itself, and
+    a Gaussian blur whose width (one of ``blur_sigmas``) is chosen on noisy training images.
+
+    Parameters
+    ----------
+    dataset : images to train on (Fashion-MNIST: about 3 s per level with 3000 images).
+    noise_levels : the noise standard deviations offered (on the [0, 1] pixel scale).
+    code_dim, hidden_dims : size of the denoising autoencoder.
+    epochs, lr, batch_size, n_train, seed : the training budget, equal for every level.
+    blur_sigmas : widths in pixels tried for the blur baseline.
+    """
+
+    def __init__(self, dataset: Dataset, noise_levels: Sequence[float] = (0.1, 0.2, 0.3, 0.5),
+                 code_dim: int = 128, hidden_dims: Sequence[int] = (256,), epochs: int = 15,
+                 lr: float = 3e-3, batch_size: int = 128, n_train: int | None = None,
+                 blur_sigmas: Sequence[float] = (0.5, 0.7, 1.0, 1.5), seed: int = 0) -> None:
+        if dataset.X_train.dim() != 2 or len(dataset.image_shape) != 2:
+            raise ValueError(f"the image-denoising explorer needs images; {dataset.name!r} has "
+                             f"shape {dataset.image_shape}")
+        if not noise_levels or min(noise_levels) <= 0:
+            raise ValueError(f"noise_levels must list standard deviations > 0, got {noise_levels!r}")
+        if not blur_sigmas or min(blur_sigmas) <= 0:
+            raise ValueError(f"blur_sigmas must list widths > 0, got {blur_sigmas!r}")
+        self.dataset = dataset
+        self.noise_levels = tuple(sorted(noise_levels))
+        self.code_dim, self.hidden_dims = code_dim, tuple(hidden_dims)
+        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.blur_sigmas = tuple(blur_sigmas)
+        self.X_train = dataset.X_train[:n_train]
+        self.models = SettingCache(self._train)
+        self.noisy = SettingCache(self._noisy_test)
+        self.blur_sigma = SettingCache(self._best_sigma)
+        self.scores = SettingCache(self._scores)
+
+    def _check(self, noise_level: float) -> None:
+        if noise_level not in self.noise_levels:
+            raise ValueError(f"noise_level must be one of {self.noise_levels}, got {noise_level!r}")
+
+    def _train(self, noise_level: float) -> Autoencoder:
+        seed_everything(self.seed)  # the noise of every batch comes from torch's seeded generator
+        model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
+        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
+            corruption=lambda X: corrupt(X, "gaussian", noise_level, clip=True),
+            progress=False, seed=self.seed)
+        return model
+
+    def _noisy_test(self, noise_level: float) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(self.seed + 1)  # the same noise every time
+        return corrupt(self.dataset.X_test, "gaussian", noise_level, generator=gen, clip=True)
+
+    def _best_sigma(self, noise_level: float) -> float:
+        """The blur width that works best on 500 noisy training images (not the test set)."""
+        clean = self.X_train[:500]
+        gen = torch.Generator().manual_seed(self.seed + 2)
+        noisy = corrupt(clean, "gaussian", noise_level, generator=gen, clip=True)
+        shape = self.dataset.image_shape
+        return max(self.blur_sigmas, key=lambda s: psnr(clean, gaussian_blur(noisy, shape, s)))
+
+    def denoiser(self, noise_level: float) -> Autoencoder:
+        """The autoencoder trained to remove noise of this level."""
+        self._check(noise_level)
+        return self.models.get(noise_level=noise_level)
+
+    def outputs(self, noise_level: float) -> dict[str, torch.Tensor]:
+        """The noisy test images and what each method makes of them (rows in [0, 1])."""
+        self._check(noise_level)
+        X_noisy = self.noisy.get(noise_level=noise_level)
+        sigma = self.blur_sigma.get(noise_level=noise_level)
+        return {"noisy input": X_noisy,
+                "Gaussian blur": gaussian_blur(X_noisy, self.dataset.image_shape, sigma),
+                "denoising AE": reconstruct(self.denoiser(noise_level), X_noisy)}
+
+    def _scores(self, noise_level: float) -> dict[str, float]:
+        X = self.dataset.X_test
+        return {name: psnr(X, X_hat) for name, X_hat in self.outputs(noise_level).items()}
+
+    def psnr(self, noise_level: float) -> dict[str, float]:
+        """Mean PSNR (dB) of the test images for each method: higher is better."""
+        self._check(noise_level)
+        return self.scores.get(noise_level=noise_level)
+
+    @property
+    def levels_tried(self) -> list[float]:
+        """The noise levels scored so far, in increasing order."""
+        return sorted(key[0][1] for key in self.scores.store)
+
+    def render(self, noise_level: float, n_images: int = 8) -> Figure:
+        """Clean, noisy, blurred and denoised test images beside PSNR against noise level."""
+        scores = self.psnr(noise_level)
+        outputs = self.outputs(noise_level)
+        sigma = self.blur_sigma.get(noise_level=noise_level)
+        fig = Figure(figsize=(11, 3.8))
+        left, right = fig.subfigures(1, 2, width_ratios=[1.6, 1])
+        rows = [self.dataset.X_test[:n_images]] + [X[:n_images] for X in outputs.values()]
+        image_rows(left, rows, ["clean", "noisy", f"blur ({sigma:g} px)", "denoising AE"],
+                   self.dataset.image_shape)
+        gain = scores["denoising AE"] - scores["noisy input"]
+        left.suptitle(f"Gaussian noise, std {noise_level:g}: the autoencoder gains {gain:+.1f} dB",
+                      fontsize=10)
+        ax = right.subplots()
+        levels = self.levels_tried
+        for (name, colour), marker in zip((("noisy input", "0.6"), ("Gaussian blur", "tab:green"),
+                                           ("denoising AE", "tab:blue")), "osD"):
+            ax.plot(levels, [self.psnr(level)[name] for level in levels], marker=marker,
+                    color=colour, label=name)
+        ax.axvline(noise_level, color="grey", ls=":", lw=1)
+        ax.set_xlabel("noise standard deviation")
+        ax.set_ylabel("PSNR of the test images (dB)")
+        ax.set_title("higher is better (levels tried so far)", fontsize=9)
+        ax.legend(fontsize=8)
+        right.subplots_adjust(left=0.18, bottom=0.16)
+        return fig
+
+
+def image_denoising_explorer(dataset: Dataset, noise_level: float | None = None,
+                             **study_options) -> Explorer:
+    """A slider for the noise level (``noise_level``): noisy test images, a Gaussian blur and a
+    denoising autoencoder's output, and the PSNR of each against the noise level.
+
+    One autoencoder per level is trained on first use and cached.
+    """
+    import ipywidgets as widgets
+
+    study = ImageDenoisingStudy(dataset, **study_options)
+    levels = study.noise_levels
+    noise_level = levels[len(levels) // 2] if noise_level is None else noise_level
+    slider = widgets.SelectionSlider(
+        options=list(levels), value=noise_level, description="noise level (noise_level)",
+        tooltip="noise_level: standard deviation of the Gaussian noise added to every pixel "
+                "(pixels range from 0 to 1)",
+        continuous_update=False)
+    explorer = Explorer(study.render, {"noise_level": slider},
+                        title="Image denoising, scored in PSNR")
+    explorer.study = study
+    return explorer
