@@ -26,12 +26,12 @@ __all__ = ["psnr", "per_image_psnr", "downsample", "upsample", "gaussian_blur", 
 
 
 def _rows(X, what: str = "X") -> torch.Tensor:
-    """X as a float32 CPU tensor of rows, with clear errors for empty input or NaN."""
+    """X as a float32 tensor of rows (on its device), with clear errors for empty input or NaN."""
     if isinstance(X, np.ndarray):
         X = torch.from_numpy(np.ascontiguousarray(X))
     if not isinstance(X, torch.Tensor):
         raise TypeError(f"{what} must be a torch.Tensor or NumPy array, got {type(X).__name__}")
-    X = X.detach().cpu().float()
+    X = X.detach().float()
     if X.dim() < 2 or len(X) == 0:
         raise ValueError(f"{what} must hold at least one image as a row (n, pixels), got shape "
                          f"{tuple(X.shape)}")
@@ -58,7 +58,7 @@ def per_image_psnr(X, X_hat, peak: float = 1.0) -> torch.Tensor:
     MSE is the mean over the image's pixels of the squared difference. Higher is better;
     +6 dB halves the root-mean-square error. An exact copy scores ``inf``.
     """
-    X, X_hat = _rows(X, "X"), _rows(X_hat, "X_hat")
+    X, X_hat = _rows(X, "X").cpu(), _rows(X_hat, "X_hat").cpu()
     if X.shape != X_hat.shape:
         raise ValueError(f"X and X_hat must have the same shape, got {tuple(X.shape)} and "
                          f"{tuple(X_hat.shape)}")
@@ -83,7 +83,11 @@ def psnr(X, X_hat, peak: float = 1.0) -> float:
 # --------------------------------------------------------------------------- resolution
 def downsample(X, image_shape: Sequence[int], factor: int = 2) -> torch.Tensor:
     """Shrink each image by ``factor`` in both directions, averaging each block of
-    ``factor x factor`` pixels: rows of ``(height // factor) * (width // factor)`` values."""
+    ``factor x factor`` pixels: rows of ``(height // factor) * (width // factor)`` values.
+
+    :func:`downsample`, :func:`upsample` and :func:`gaussian_blur` keep X on its device, so
+    they can serve as the ``corruption`` of :func:`aekit.fit` (super-resolution is then
+    denoising with a loss of detail as the noise)."""
     X = _rows(X)
     h, w = _shape(image_shape, X)
     if not isinstance(factor, int) or factor < 1 or h % factor or w % factor:
@@ -121,7 +125,7 @@ def gaussian_blur(X, image_shape: Sequence[int], sigma: float = 1.0) -> torch.Te
     if not (math.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma must be a positive number of pixels, got {sigma!r}")
     radius = max(1, int(math.ceil(3 * sigma)))
-    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32, device=X.device)
     kernel = torch.exp(-0.5 * (t / sigma) ** 2)
     kernel = kernel / kernel.sum()  # (2 radius + 1,)
     images = X.reshape(len(X), 1, h, w)
@@ -174,7 +178,7 @@ def jpeg(X, image_shape: Sequence[int], quality: int = 50,
         The decoded images as rows in [0, 1], and the size of the compressed file(s) in bits
         divided by the number of pixels of the images.
     """
-    X = _rows(X)
+    X = _rows(X).cpu()
     h, w = _shape(image_shape, X)
     if not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 95:
         raise ValueError(f"quality must be an integer from 1 to 95, got {quality!r}")
