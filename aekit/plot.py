@@ -100,7 +100,8 @@ def latent_scatter(Z, y, classes: Sequence[str] | None = None, title: str = "cod
     fig = Figure(figsize=(5.2, 4.4))
     ax = fig.subplots()
     points = ax.scatter(Z[:, 0], Z[:, 1], c=y, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
-    cbar = fig.colorbar(points, ax=ax, ticks=range(10))
+    n_ticks = 10 if classes is None else min(len(classes), 10)  # a label per class, up to 10
+    cbar = fig.colorbar(points, ax=ax, ticks=range(n_ticks))
     if classes is not None:
         cbar.ax.set_yticklabels(list(classes)[:10], fontsize=7)
     ax.set_xlabel(ax_labels[0])

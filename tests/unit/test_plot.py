@@ -72,6 +72,13 @@ def test_latent_scatter_places_each_code():
         plot.latent_scatter(torch.randn(30, 1), y)
 
 
+def test_latent_scatter_labels_fewer_than_ten_classes():
+    Z, y = torch.randn(12, 2), torch.arange(12) % 4  # e.g. the four sine-wave frequencies
+    fig = plot.latent_scatter(Z, y, classes=["1 cycle", "2 cycles", "3 cycles", "4 cycles"])
+    labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    assert labels == ["1 cycle", "2 cycles", "3 cycles", "4 cycles"]
+
+
 def test_error_curve_one_line_per_method():
     dims = [1, 2, 4, 8]
     errors = {"autoencoder": [9.0, 6.0, 3.0, 2.0], "PCA": [10.0, 8.0, 5.0, 3.0]}
