@@ -28,6 +28,10 @@ from aekit.device import get_device
 __all__ = ["fit", "History", "TrainingDiverged", "reconstruction_loss", "as_tensor"]
 
 
+#: networks with fewer parameters than this train on one CPU thread unless ``threads`` says otherwise
+SMALL_MODEL = 100_000
+
+
 class TrainingDiverged(FloatingPointError):
     """The loss became NaN or infinite. ``history`` holds the epochs before it happened."""
 
@@ -170,7 +174,7 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         corruption=None, penalties: Sequence[Callable] | Iterable[Callable] = (),
         weight_decay: float = 0.0, optimizer: torch.optim.Optimizer | None = None,
         shuffle: bool = True, seed: int | None = 0, device: str | torch.device | None = None,
-        val_batch_size: int = 4096) -> History:
+        val_batch_size: int = 4096, threads: int | None = None) -> History:
     """Train an autoencoder to reconstruct X, and return the :class:`History`.
 
     Parameters
@@ -188,6 +192,10 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
     optimizer : use this optimizer instead of a new Adam (its state carries on).
     shuffle, seed : reshuffle every epoch, reproducibly from ``seed``.
     device : where to train; default :func:`aekit.get_device`.
+    threads : CPU threads while training. None picks one thread for small networks (under
+        ``SMALL_MODEL`` parameters), where one is as fast as several and, on a shared or
+        oversubscribed CPU (Binder, a laptop running other work), many times faster; larger
+        networks keep torch's setting. The previous setting is restored afterwards.
 
     Returns
     -------
@@ -228,6 +236,14 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         if not callable(p) or not hasattr(p, "name"):
             raise TypeError(f"each penalty must be callable with a 'name', got {p!r}")
     device = get_device(device) if device is not None else get_device()
+    if threads is not None and (not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
+    previous_threads = torch.get_num_threads()
+    if device.type == "cpu":
+        if threads is None and sum(p.numel() for p in model.parameters()) < SMALL_MODEL:
+            threads = 1
+        if threads is not None:
+            torch.set_num_threads(threads)
     model.to(device)
     X = X.to(device)
     if X_val is not None:
@@ -308,4 +324,6 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         if bar is not None:
             bar.close()
         model.eval()
+        if torch.get_num_threads() != previous_threads:
+            torch.set_num_threads(previous_threads)
     return history

@@ -332,3 +332,39 @@ def test_zero_epochs_changes_nothing(X):
     history = fit(model, X, epochs=0, progress=False)
     assert history.epochs == 0 and same(start, params(model))
     assert np.isnan(np.nan) and repr(history) == "History(no completed epoch)"
+
+
+def test_small_networks_train_on_one_thread_and_the_setting_comes_back():
+    import torch
+
+    from aekit.models import Autoencoder
+    from aekit.train import SMALL_MODEL, fit
+
+    seen = []
+
+    class Spy:
+        name = "spy"
+
+        def __call__(self, model, X_in, Z):
+            seen.append(torch.get_num_threads())
+            return Z.sum() * 0.0
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        X = torch.rand(64, 16)
+        small = Autoencoder(16, 4)
+        fit(small, X, epochs=1, progress=False, penalties=[Spy()], device="cpu")
+        assert set(seen) == {1}, f"a {sum(p.numel() for p in small.parameters())}-parameter network should train on one thread"
+        assert torch.get_num_threads() == 2, "fit must restore the caller's thread count"
+
+        seen.clear()
+        fit(small, X, epochs=1, progress=False, penalties=[Spy()], device="cpu", threads=2)
+        assert set(seen) == {2}, "an explicit threads= must be honoured"
+
+        seen.clear()
+        big = Autoencoder(16, 4, hidden_dims=(SMALL_MODEL // 16,))
+        fit(big, X, epochs=1, progress=False, penalties=[Spy()], device="cpu")
+        assert set(seen) == {2}, "a large network keeps torch's thread setting"
+    finally:
+        torch.set_num_threads(before)
