@@ -19,7 +19,12 @@ def _one_thread():
     when other work shares the cores (thread hand-offs then stall every step)."""
     import torch
 
+    from threadpoolctl import threadpool_limits  # NumPy's BLAS too (scikit-learn's PCA, ...)
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(threads)

@@ -7,8 +7,6 @@ from aekit.anomaly import (OneClassStudy, auroc, explained_variance, pca_scores,
                            randomness_test, shuffle_pixels, uniform_noise)
 from aekit.evaluate import per_image_error
 
-from _one_thread import one_thread  # noqa: F401  (autouse: this module runs on one thread)
-
 
 @pytest.fixture(scope="module")
 def study(digits):

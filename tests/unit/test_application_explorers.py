@@ -6,8 +6,6 @@ import pytest
 
 from aekit.widgets import anomaly_explorer, hashing_explorer, linear_pca_explorer
 
-from _one_thread import one_thread  # noqa: F401  (autouse: this module runs on one thread)
-
 
 def _move_and_check(explorer, name, new_value):
     before = explorer.png()

@@ -5,8 +5,6 @@ import torch
 from aekit.bench import fit as bench
 from aekit.models import Autoencoder
 
-from _one_thread import one_thread  # noqa: F401  (autouse: this module runs on one thread)
-
 
 @pytest.mark.parametrize("sizes", [((100, 50, 25), 3, "sigmoid"), ((32,), 8, "relu")])
 def test_baselines_train_the_same_network_as_fit(sizes):

@@ -7,8 +7,6 @@ from torch import nn
 from aekit.evaluate import encode, pca_baseline, per_image_error, reconstruct, reconstruction_error
 from aekit.models import Autoencoder
 
-from _one_thread import one_thread  # noqa: F401  (autouse: this module runs on one thread)
-
 
 class Affine(nn.Module):
     """X_hat = a * X + b, with a parameter so the device can be found."""

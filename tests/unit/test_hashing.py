@@ -9,8 +9,6 @@ from aekit.evaluate import encode
 from aekit.hashing import (BinaryCodeAutoencoder, HashingStudy, binary_codes, hamming_distances,
                            pca_codes, precision_at_k, random_codes, retrieve)
 
-from _one_thread import one_thread  # noqa: F401  (autouse: this module runs on one thread)
-
 
 @pytest.fixture(scope="module")
 def study(digits):

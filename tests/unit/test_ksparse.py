@@ -7,15 +7,6 @@ from aekit.models import Autoencoder
 from aekit.train import fit, reconstruction_loss
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train fastest on one thread, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("k", [1, 3, 10])
 def test_exactly_k_nonzeros_per_code_row_and_they_are_the_largest(k):
     torch.manual_seed(0)

@@ -9,8 +9,6 @@ from aekit.linear import (WeightL2, component_agreement, components_from_regular
                           pca_projector, projector, recover_components, subspace_distance)
 from aekit.models import Autoencoder
 
-from _one_thread import one_thread  # noqa: F401  (autouse: this module runs on one thread)
-
 
 VARIANCES = np.array([4.0, 2.0, 1.0, 0.3, 0.1, 0.05, 0.02, 0.01, 0.01, 0.005, 0.005, 0.002])
 

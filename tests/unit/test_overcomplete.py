@@ -7,15 +7,6 @@ from aekit.models import Autoencoder
 from aekit.train import fit
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train fastest on one thread, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.mark.slow
 def test_overcomplete_ae_copies_random_noise_but_undercomplete_cannot():
     """Noise has no structure to learn: only a code as large as the input can pass it through.

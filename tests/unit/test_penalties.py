@@ -11,15 +11,6 @@ from aekit.penalties import (Contractive, KLSparsity, L1Sparsity, L2Sparsity, ja
 from aekit.train import fit
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train fastest on one thread, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def trained(digits, penalties=(), epochs=10, **options):
     torch.manual_seed(0)
     model = Autoencoder(digits.input_dim, options.pop("code_dim", 32), **options)

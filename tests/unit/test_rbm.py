@@ -18,15 +18,6 @@ from aekit.rbm import (RBM, deep_autoencoder, fit_rbm, pretrain_autoencoder_stac
                        pretrain_stack, train_deep_autoencoder, unroll)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These small networks run fastest on one thread (and do not fight for a shared CPU)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def all_binary(n: int) -> torch.Tensor:
     """Every binary vector of length n, one per row: (2**n, n)."""
     return torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)))

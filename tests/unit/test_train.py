@@ -12,8 +12,6 @@ from aekit.evaluate import reconstruction_error
 from aekit.models import Autoencoder
 from aekit.train import History, TrainingDiverged, reconstruction_loss
 
-from _one_thread import one_thread  # noqa: F401  (autouse: this module runs on one thread)
-
 
 @pytest.fixture(scope="module")
 def X(digits):

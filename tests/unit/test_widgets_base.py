@@ -11,8 +11,6 @@ from aekit.data import load
 from aekit.evaluate import reconstruct
 from aekit.widgets import Explorer, SettingCache, bottleneck_explorer
 
-from _one_thread import one_thread  # noqa: F401  (autouse: this module runs on one thread)
-
 
 def test_setting_cache_computes_each_setting_once():
     calls = []

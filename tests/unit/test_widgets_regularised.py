@@ -11,15 +11,6 @@ pytest.importorskip("ipywidgets")
 SMALL = dict(epochs=6, n_train=600)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models train fastest on one thread, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def change(explorer, name, value):
     """Set one control as a student would; return the PNGs before and after."""
     before = explorer.png()
