@@ -7,7 +7,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["Autoencoder", "ACTIVATIONS", "check_input"]
+__all__ = ["Autoencoder", "ACTIVATIONS", "check_input", "check_sizes"]
 
 ACTIVATIONS = {
     "relu": torch.relu,
@@ -24,6 +24,18 @@ def _activation(name: str | None, what: str):
     if key not in ACTIVATIONS:
         raise ValueError(f"{what} must be one of {sorted(ACTIVATIONS)}, got {name!r}")
     return ACTIVATIONS[key]
+
+
+def check_sizes(input_dim: int, code_dim: int, hidden_dims: Sequence[int] = ()) -> tuple[int, ...]:
+    """Raise a clear ValueError unless the layer sizes are positive integers; the hidden sizes
+    come back as a tuple."""
+    for what, value in (("input_dim", input_dim), ("code_dim", code_dim)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    hidden_dims = tuple(hidden_dims)
+    if any(not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in hidden_dims):
+        raise ValueError(f"hidden_dims must be positive integers, got {hidden_dims!r}")
+    return hidden_dims
 
 
 def check_input(X: torch.Tensor, input_dim: int, who: str = "the model") -> None:
@@ -75,12 +87,7 @@ class Autoencoder(nn.Module):
                  tied: bool = False, dropout: float = 0.0, code_activation: str | None = "linear",
                  k_sparse: int | None = None, k_sparse_start: int | None = None) -> None:
         super().__init__()
-        for what, value in (("input_dim", input_dim), ("code_dim", code_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{what} must be a positive integer, got {value!r}")
-        hidden_dims = tuple(hidden_dims)
-        if any(not isinstance(h, int) or h < 1 for h in hidden_dims):
-            raise ValueError(f"hidden_dims must be positive integers, got {hidden_dims!r}")
+        hidden_dims = check_sizes(input_dim, code_dim, hidden_dims)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout is a probability in [0, 1), got {dropout!r}")
         if k_sparse is not None and not 1 <= k_sparse <= code_dim:

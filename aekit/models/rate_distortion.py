@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from aekit.models.dense import _activation, check_input
+from aekit.models.dense import _activation, check_input, check_sizes
 
 __all__ = ["RateDistortionAutoencoder", "LogisticMixturePrior"]
 
@@ -91,12 +91,7 @@ class RateDistortionAutoencoder(nn.Module):
     def __init__(self, input_dim: int, code_dim: int, hidden_dims: Sequence[int] = (64,),
                  lam: float = 10.0, components: int = 3, activation: str = "relu") -> None:
         super().__init__()
-        for what, value in (("input_dim", input_dim), ("code_dim", code_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{what} must be a positive integer, got {value!r}")
-        hidden_dims = tuple(hidden_dims)
-        if any(not isinstance(h, int) or h < 1 for h in hidden_dims):
-            raise ValueError(f"hidden_dims must be positive integers, got {hidden_dims!r}")
+        hidden_dims = check_sizes(input_dim, code_dim, hidden_dims)
         if not (isinstance(lam, (int, float)) and math.isfinite(lam) and lam > 0):
             raise ValueError(f"lam weights the distortion against the bits and must be > 0, got {lam!r}")
         self.input_dim, self.code_dim, self.hidden_dims = input_dim, code_dim, hidden_dims

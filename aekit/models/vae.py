@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from aekit.models.dense import _activation, check_input
+from aekit.models.dense import _activation, check_input, check_sizes
 
 __all__ = ["VAE", "gaussian_kl"]
 
@@ -64,12 +64,7 @@ class VAE(nn.Module):
                  likelihood: str = "bernoulli", beta: float = 1.0,
                  activation: str = "relu") -> None:
         super().__init__()
-        for what, value in (("input_dim", input_dim), ("code_dim", code_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{what} must be a positive integer, got {value!r}")
-        hidden_dims = tuple(hidden_dims)
-        if any(not isinstance(h, int) or h < 1 for h in hidden_dims):
-            raise ValueError(f"hidden_dims must be positive integers, got {hidden_dims!r}")
+        hidden_dims = check_sizes(input_dim, code_dim, hidden_dims)
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
         if not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta >= 0):
