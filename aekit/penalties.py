@@ -15,6 +15,7 @@ This module uses only torch.
 """
 from __future__ import annotations
 
+import abc
 import math
 import numbers
 
@@ -36,7 +37,7 @@ def _code(Z) -> torch.Tensor:
     return Z[0] if isinstance(Z, tuple) else Z
 
 
-class Penalty:
+class Penalty(abc.ABC):
     """Base class: a weighted term ``weight * value(model, X_in, Z)`` with a ``name``."""
 
     name = "penalty"
@@ -47,8 +48,9 @@ class Penalty:
         if name is not None:
             self.name = name
 
+    @abc.abstractmethod
     def value(self, model: torch.nn.Module, X_in: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+        """The unweighted penalty of a batch (a scalar); each subclass defines it."""
 
     def __call__(self, model: torch.nn.Module, X_in: torch.Tensor, Z: torch.Tensor) -> torch.Tensor:
         return self.weight * self.value(model, X_in, Z)
