@@ -47,6 +47,7 @@ system-deps:
 
 lab: setup
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ "$$(uname)" = Darwin ]; then nb=""; else nb="--no-browser"; fi; \
+	if [ "$$(id -u)" = 0 ]; then nb="$$nb --allow-root"; fi; \
 	echo "Starting JupyterLab on lessons/ (Ctrl-C to stop); open the URL it prints."; \
 	$(VENV)/bin/jupyter lab --notebook-dir=lessons --port=$(LAB_PORT) $$nb
 
