@@ -62,7 +62,7 @@ class BottleneckStudy:
         X = self.dataset.X_test[:n_images]
         X_hat = reconstruct(self.model(code_dim), X)
         shape = self.dataset.image_shape
-        fig = Figure(figsize=(11, 3.4))
+        fig = Figure(figsize=(11, 3.4), layout="constrained")
         left, right = fig.subfigures(1, 2, width_ratios=[1.5, 1])
         axes = left.subplots(2, n_images)
         for c in range(n_images):
