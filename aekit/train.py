@@ -238,12 +238,6 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
     device = get_device(device) if device is not None else get_device()
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
-    previous_threads = torch.get_num_threads()
-    if device.type == "cpu":
-        if threads is None and sum(p.numel() for p in model.parameters()) < SMALL_MODEL:
-            threads = 1
-        if threads is not None:
-            torch.set_num_threads(threads)
     model.to(device)
     X = X.to(device)
     if X_val is not None:
@@ -270,6 +264,13 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         from tqdm.auto import tqdm
 
         bar = tqdm(total=epochs, desc=f"training {type(model).__name__}", unit="epoch")
+    # set right before the try whose finally restores it, so no early error leaks it
+    previous_threads = torch.get_num_threads()
+    if device.type == "cpu":
+        if threads is None and sum(p.numel() for p in model.parameters()) < SMALL_MODEL:
+            threads = 1
+        if threads is not None:
+            torch.set_num_threads(threads)
     model.train()
     try:
         for epoch in range(epochs):
