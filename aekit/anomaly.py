@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from aekit.data import Dataset
-from aekit.device import seed_everything
 from aekit.evaluate import pca_baseline, per_image_error
 from aekit.models import Autoencoder
-from aekit.train import as_tensor, fit
+from aekit.device import as_numpy, as_tensor, resolve_seed, seeded, to_numpy
+from aekit.train import fit
 
 __all__ = ["auroc", "pca_scores", "OneClassResult", "OneClassStudy", "shuffle_pixels",
            "uniform_noise", "explained_variance", "RandomnessResult", "randomness_test"]
@@ -29,7 +29,7 @@ __all__ = ["auroc", "pca_scores", "OneClassResult", "OneClassStudy", "shuffle_pi
 
 def _vector(values, what: str) -> np.ndarray:
     if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
+        values = to_numpy(values)
     values = np.asarray(values)
     if values.ndim != 1:
         raise ValueError(f"{what} must be one value per example (1-D), got shape {values.shape}")
@@ -65,7 +65,7 @@ def auroc(scores, is_anomaly) -> float:
 def pca_scores(X_normal, X, k: int) -> np.ndarray:
     """PCA's anomaly score: squared reconstruction error of each row of X, with k components
     fitted on ``X_normal`` (the baseline to put beside an autoencoder's score)."""
-    X = as_tensor(X).double().numpy()
+    X = as_numpy(X)
     _, pca = pca_baseline(X_normal, X[:1], k, return_model=True)
     X_hat = pca.inverse_transform(pca.transform(X))
     return ((X_hat - X) ** 2).sum(1)
@@ -131,14 +131,15 @@ class OneClassStudy:
 
     def __init__(self, dataset: Dataset, code_dim: int = 8, hidden_dims: Sequence[int] = (32,),
                  epochs: int = 100, lr: float = 3e-3, batch_size: int = 32,
-                 pca_components: int = 8, seed: int = 0) -> None:
+                 pca_components: int = 8, seed: int | None = None) -> None:
         self.dataset = dataset
         self.classes = [int(c) for c in torch.unique(dataset.y_train)]
         if len(self.classes) < 2:
             raise ValueError("the one-class protocol needs at least two classes in the data set")
         self.code_dim, self.hidden_dims = code_dim, tuple(hidden_dims)
         self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.pca_components, self.seed = pca_components, seed
+        self.pca_components = pca_components
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.models: dict[int, Autoencoder] = {}
         self._results: dict[int, OneClassResult] = {}
 
@@ -155,8 +156,8 @@ class OneClassStudy:
         """The autoencoder trained on ``normal_class`` only (trained on first use)."""
         normal_class = self._check_class(normal_class)
         if normal_class not in self.models:
-            seed_everything(self.seed)
-            model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
+            with seeded(self.seed):  # the same starting weights for this setting, every time
+                model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
             fit(model, self.normal_images(normal_class), epochs=self.epochs, lr=self.lr,
                 batch_size=self.batch_size, progress=False, seed=self.seed)
             self.models[normal_class] = model
@@ -169,8 +170,8 @@ class OneClassStudy:
             X_test = self.dataset.X_test
             self._results[normal_class] = OneClassResult(
                 normal_class=normal_class,
-                labels=self.dataset.y_test.numpy().copy(),
-                scores=per_image_error(self.model(normal_class), X_test).numpy(),
+                labels=to_numpy(self.dataset.y_test).copy(),
+                scores=to_numpy(per_image_error(self.model(normal_class), X_test)),
                 pca_scores=pca_scores(self.normal_images(normal_class), X_test,
                                       self.pca_components))
         return self._results[normal_class]
@@ -231,7 +232,7 @@ class RandomnessResult:
 
 
 def randomness_test(dataset: Dataset, code_dim: int = 8, hidden_dims: Sequence[int] = (64,),
-                    epochs: int = 60, lr: float = 3e-3, seed: int = 0) -> RandomnessResult:
+                    epochs: int = 60, lr: float = 3e-3, seed: int | None = None) -> RandomnessResult:
     """Train the same autoencoder on real images, on pixel-shuffled images and on uniform
     noise, and measure how much variance each keeps on fresh data of its kind.
 
@@ -240,6 +241,7 @@ def randomness_test(dataset: Dataset, code_dim: int = 8, hidden_dims: Sequence[i
     most variable pixels. An autoencoder trained with squared error.
     """
     n_train, n_test, d = len(dataset.X_train), len(dataset.X_test), dataset.input_dim
+    seed = resolve_seed(seed)
     data = {
         dataset.name: (dataset.X_train, dataset.X_test),
         "shuffled pixels": (shuffle_pixels(dataset.X_train, seed),
@@ -248,8 +250,8 @@ def randomness_test(dataset: Dataset, code_dim: int = 8, hidden_dims: Sequence[i
     }
     explained, train_explained, models = {}, {}, {}
     for name, (X_train, X_test) in data.items():
-        seed_everything(seed)
-        model = Autoencoder(d, code_dim, hidden_dims=hidden_dims)
+        with seeded(seed):  # the same starting weights for this setting, every time
+            model = Autoencoder(d, code_dim, hidden_dims=hidden_dims)
         fit(model, X_train, epochs=epochs, lr=lr, loss="mse", progress=False, seed=seed)
         models[name] = model
         explained[name] = explained_variance(model, X_test)

@@ -2,7 +2,8 @@
 
 A denoising autoencoder sees a corrupted copy ``X_tilde`` of each input and is scored against
 the clean ``X``: ``L(X, g(f(X_tilde)))``. :func:`aekit.fit` calls :func:`corrupt` on every batch
-when given ``corruption=(kind, level)``. This module uses only torch.
+when given ``corruption=(kind, level)``. Random draws follow aekit's device contract
+(:mod:`aekit.device`): they happen on the generator's device and move to X's.
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import numbers
 import numpy as np
 import torch
 
+from aekit.device import rand_like, randn_like
+
 __all__ = ["corrupt", "KINDS"]
 
 #: The corruption kinds :func:`corrupt` knows, with what ``level`` means for each.
@@ -20,10 +23,6 @@ KINDS = {
     "masking": "fraction of the entries set to 0 (between 0 and 1)",
     "salt_and_pepper": "fraction of the entries set to 0 or 1, half each (between 0 and 1)",
 }
-
-
-def _uniform(X: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    return torch.rand(X.shape, generator=generator, device=X.device, dtype=X.dtype)
 
 
 def corrupt(X: torch.Tensor, kind: str = "gaussian", level: float = 0.3,
@@ -37,7 +36,8 @@ def corrupt(X: torch.Tensor, kind: str = "gaussian", level: float = 0.3,
         entry to 0 with probability ``level``) or "salt_and_pepper" (set each entry, with
         probability ``level``, to 0 or to 1 with equal chance).
     level : the noise standard deviation for "gaussian", the fraction of entries hit otherwise.
-    generator : a ``torch.Generator`` on X's device, for reproducible noise.
+    generator : a ``torch.Generator`` (on any device) for reproducible noise; None uses the
+        noise generator of the running :func:`aekit.fit`, else torch's session generator.
     clip : clip the result to [0, 1] (useful to show Gaussian-noisy images; it lowers the
         effective noise level near 0 and 1, so :func:`aekit.fit` does not clip).
 
@@ -69,18 +69,15 @@ def corrupt(X: torch.Tensor, kind: str = "gaussian", level: float = 0.3,
         raise ValueError(f"level for 'gaussian' is a {KINDS[kind]}, got {level!r}")
     if kind != "gaussian" and not 0.0 <= level <= 1.0:
         raise ValueError(f"level for {kind!r} is the {KINDS[kind]}, got {level!r}")
-    if generator is not None and generator.device.type != X.device.type:
-        raise ValueError(f"the generator is on {generator.device} but X is on {X.device}; "
-                         f"create it with torch.Generator(device=X.device)")
 
     if kind == "gaussian":
-        noise = torch.randn(X.shape, generator=generator, device=X.device, dtype=X.dtype)
+        noise = randn_like(X, generator)
         out = X + level * noise
     elif kind == "masking":
-        keep = _uniform(X, generator) >= level
+        keep = rand_like(X, generator) >= level
         out = X * keep
     else:  # salt_and_pepper
-        hit = _uniform(X, generator) < level
-        salt = (_uniform(X, generator) < 0.5).to(X.dtype)  # 1 (salt) or 0 (pepper)
+        hit = rand_like(X, generator) < level
+        salt = (rand_like(X, generator) < 0.5).to(X.dtype)  # 1 (salt) or 0 (pepper)
         out = torch.where(hit, salt, X)
     return out.clamp(0.0, 1.0) if clip else out

@@ -4,14 +4,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from aekit.train import as_tensor
+from aekit.device import as_numpy, as_tensor, model_device
 
 __all__ = ["reconstruction_error", "pca_baseline", "reconstruct", "encode", "per_image_error"]
-
-
-def _model_device(model: torch.nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
 
 
 @torch.no_grad()
@@ -20,7 +15,7 @@ def reconstruct(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tens
     X = as_tensor(X)
     was_training = model.training
     model.eval()
-    device = _model_device(model)
+    device = model_device(model)
     out = [model(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
     model.train(was_training)
     return torch.cat(out) if out else X.clone()
@@ -32,7 +27,7 @@ def encode(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tensor:
     X = as_tensor(X)
     was_training = model.training
     model.eval()
-    device = _model_device(model)
+    device = model_device(model)
     codes = []
     for i in range(0, len(X), batch_size):
         Z = model.encode(X[i:i + batch_size].to(device))
@@ -43,7 +38,7 @@ def encode(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tensor:
 
 def per_image_error(model: torch.nn.Module, X) -> torch.Tensor:
     """Squared reconstruction error of each image, summed over its pixels: shape ``(n,)``."""
-    X = as_tensor(X)
+    X = as_tensor(X).cpu()
     X_hat = reconstruct(model, X)
     return ((X_hat - X) ** 2).reshape(len(X), -1).sum(1)
 
@@ -65,8 +60,8 @@ def pca_baseline(X_train, X_test, k: int, return_model: bool = False):
     """
     from sklearn.decomposition import PCA
 
-    X_train = as_tensor(X_train, "X_train").reshape(len(X_train), -1).double().numpy()
-    X_test = as_tensor(X_test, "X_test").reshape(len(X_test), -1).double().numpy()
+    X_train = as_numpy(X_train, "X_train").reshape(len(X_train), -1)
+    X_test = as_numpy(X_test, "X_test").reshape(len(X_test), -1)
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= min(X_train.shape):
         raise ValueError(f"k must be between 1 and {min(X_train.shape)} (the number of "
                          f"features or of training examples), got {k!r}")

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 from aekit.data import Dataset
-from aekit.device import seed_everything
+from aekit.device import as_numpy, as_tensor, randn_like, resolve_seed, seeded
 from aekit.evaluate import encode
 from aekit.models import Autoencoder
-from aekit.train import as_tensor, fit
+from aekit.train import fit
 
 __all__ = ["BinaryCodeAutoencoder", "binary_codes", "random_codes", "pca_codes",
            "hamming_distances", "retrieve", "precision_at_k", "HashingStudy"]
@@ -57,7 +57,7 @@ class BinaryCodeAutoencoder(Autoencoder):
         acts = super().hidden_activations(X)
         logits = acts[-1]  # (batch, bits), before the code sigmoid
         if self.training and self.noise:
-            logits = logits + self.noise * torch.randn_like(logits)
+            logits = logits + self.noise * randn_like(logits)
         acts[-1] = torch.sigmoid(logits)
         return acts
 
@@ -95,8 +95,8 @@ def pca_codes(X_train, X, bits: int) -> torch.Tensor:
     each thresholded at its median on X_train so every bit splits the data in half."""
     from sklearn.decomposition import PCA
 
-    X_train = as_tensor(X_train, "X_train").double().numpy()
-    X = as_tensor(X).double().numpy()
+    X_train = as_numpy(X_train, "X_train")
+    X = as_numpy(X)
     if not 1 <= bits <= min(X_train.shape):
         raise ValueError(f"bits must be between 1 and {min(X_train.shape)}, got {bits!r}")
     pca = PCA(n_components=bits, svd_solver="full").fit(X_train)
@@ -153,13 +153,14 @@ class HashingStudy:
 
     def __init__(self, dataset: Dataset, bits_options: Sequence[int] = (4, 8, 16, 32),
                  hidden_dims: Sequence[int] = (64,), noise: float = 4.0, epochs: int = 60,
-                 lr: float = 3e-3, k: int = 10, seed: int = 0) -> None:
+                 lr: float = 3e-3, k: int = 10, seed: int | None = None) -> None:
         if not bits_options:
             raise ValueError("bits_options must list at least one code length")
         self.dataset = dataset
         self.bits_options = tuple(sorted(bits_options))
         self.hidden_dims, self.noise = tuple(hidden_dims), noise
-        self.epochs, self.lr, self.k, self.seed = epochs, lr, k, seed
+        self.epochs, self.lr, self.k = epochs, lr, k
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.models: dict[int, BinaryCodeAutoencoder] = {}
         self._codes: dict[tuple[str, int], tuple[torch.Tensor, torch.Tensor]] = {}
         self._precision: dict[int, dict[str, float]] = {}
@@ -173,9 +174,9 @@ class HashingStudy:
         """The autoencoder with a ``bits``-unit code (trained on first use)."""
         bits = self._check_bits(bits)
         if bits not in self.models:
-            seed_everything(self.seed)
-            model = BinaryCodeAutoencoder(self.dataset.input_dim, bits, self.hidden_dims,
-                                          noise=self.noise)
+            with seeded(self.seed):  # the same starting weights for this setting, every time
+                model = BinaryCodeAutoencoder(self.dataset.input_dim, bits, self.hidden_dims,
+                                              noise=self.noise)
             fit(model, self.dataset.X_train, epochs=self.epochs, lr=self.lr, progress=False,
                 seed=self.seed)
             self.models[bits] = model

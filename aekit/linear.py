@@ -26,9 +26,9 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from aekit.device import seed_everything
 from aekit.models import Autoencoder
-from aekit.train import as_tensor, fit
+from aekit.device import as_numpy, as_tensor, resolve_seed, seeded, to_numpy
+from aekit.train import fit
 
 __all__ = ["linear_autoencoder", "fit_linear_autoencoder", "decoder_matrix", "projector",
            "pca_projector", "subspace_distance", "recover_components", "WeightL2",
@@ -50,7 +50,7 @@ def _is_linear(model: torch.nn.Module) -> bool:
 
 def fit_linear_autoencoder(X, code_dim: int, *, epochs: Sequence[int] = (100, 50, 30),
                            lrs: Sequence[float] = (0.05, 0.005, 0.0005), batch_size: int = 256,
-                           weight_l2: float = 0.0, seed: int = 0,
+                           weight_l2: float = 0.0, seed: int | None = None,
                            progress: bool = False) -> Autoencoder:
     """Train a linear autoencoder on X with squared error, in phases of falling learning rate.
 
@@ -81,8 +81,9 @@ def fit_linear_autoencoder(X, code_dim: int, *, epochs: Sequence[int] = (100, 50
     if not isinstance(code_dim, int) or not 1 <= code_dim <= X.shape[1]:
         raise ValueError(f"code_dim must be between 1 and {X.shape[1]} (the input size), "
                          f"got {code_dim!r}")
-    seed_everything(seed)
-    model = linear_autoencoder(X.shape[1], code_dim)
+    seed = resolve_seed(seed)
+    with seeded(seed):  # the same starting weights for this setting, every time
+        model = linear_autoencoder(X.shape[1], code_dim)
     penalties = [WeightL2(weight_l2)] if weight_l2 else []
     for phase, (n_epochs, lr) in enumerate(zip(epochs, lrs)):
         fit(model, X, epochs=int(n_epochs), lr=float(lr), loss="mse", batch_size=batch_size,
@@ -106,13 +107,13 @@ def decoder_matrix(model: torch.nn.Module) -> np.ndarray:
             layer_w = model.encoder[n - 1 - i].weight.detach().t()
         else:
             layer_w = model.decoder[i].weight.detach()
-        W = layer_w.double().cpu().numpy() @ W  # (out_features, code_dim)
+        W = to_numpy(layer_w).astype(np.float64) @ W  # (out_features, code_dim), on the CPU
     return W
 
 
 def _matrix(A, what: str) -> np.ndarray:
     if isinstance(A, torch.Tensor):
-        A = A.detach().cpu().double().numpy()
+        A = to_numpy(A)
     A = np.asarray(A, dtype=np.float64)
     if A.ndim != 2 or A.size == 0:
         raise ValueError(f"{what} must be a non-empty 2-D matrix (one basis vector per column), "
@@ -147,7 +148,7 @@ def pca_projector(X, k: int) -> np.ndarray:
     """The projector onto the top-k principal directions of X (centred), float64 ``(d, d)``."""
     from sklearn.decomposition import PCA
 
-    X = as_tensor(X).double().numpy()
+    X = as_numpy(X)
     if not isinstance(k, (int, np.integer)) or not 1 <= k <= min(X.shape):
         raise ValueError(f"k must be between 1 and {min(X.shape)}, got {k!r}")
     C = PCA(n_components=int(k), svd_solver="full").fit(X).components_  # (k, d)
@@ -186,7 +187,7 @@ def recover_components(model: torch.nn.Module, X) -> tuple[np.ndarray, np.ndarra
     from sklearn.decomposition import PCA
 
     Q = _orthonormal_basis(decoder_matrix(model), "the decoder weights")  # (d, k)
-    X = as_tensor(X).double().numpy()
+    X = as_numpy(X)
     if X.shape[1] != Q.shape[0]:
         raise ValueError(f"X has {X.shape[1]} features but the model reconstructs {Q.shape[0]}")
     Y = (X - X.mean(0)) @ Q  # (n, k): coordinates in the decoder's subspace

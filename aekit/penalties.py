@@ -21,6 +21,8 @@ import numbers
 
 import torch
 
+from aekit.device import noise_from
+
 __all__ = ["Penalty", "L1Sparsity", "L2Sparsity", "KLSparsity", "Contractive",
            "kl_sparsity", "jacobian_norm_sq"]
 
@@ -205,7 +207,8 @@ def _autograd(model: torch.nn.Module, X: torch.Tensor) -> torch.Tensor:
         return _code(model.encode(x.unsqueeze(0))).squeeze(0)
 
     # reverse mode: one (vectorised) backward pass per code unit
-    J = vmap(jacrev(f), randomness="different")(X)  # (batch, code_dim, input_dim)
+    with noise_from(None):  # vmap draws its own per-example noise (dropout) from the session
+        J = vmap(jacrev(f), randomness="different")(X)  # (batch, code_dim, input_dim)
     return J.pow(2).sum((1, 2))
 
 

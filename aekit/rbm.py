@@ -27,9 +27,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from aekit.device import get_device
+from aekit.device import (as_tensor, get_device, make_generator, rand, rand_like, randn_like,
+                          resolve_seed, seeded)
 from aekit.models import Autoencoder
-from aekit.train import History, TrainingDiverged, as_tensor, fit
+from aekit.train import History, TrainingDiverged, fit
 
 __all__ = [
     "RBM",
@@ -163,8 +164,8 @@ class RBM(nn.Module):
 
     def _sample_hidden_from_mean(self, mean: torch.Tensor, generator) -> torch.Tensor:
         if self.hidden == "gaussian":
-            return mean + torch.randn(mean.shape, generator=generator, device=mean.device)
-        return (torch.rand(mean.shape, generator=generator, device=mean.device) < mean).to(mean.dtype)
+            return mean + randn_like(mean, generator)
+        return (rand_like(mean, generator) < mean).to(mean.dtype)
 
     @torch.no_grad()
     def transform(self, V) -> torch.Tensor:
@@ -188,7 +189,7 @@ class RBM(nn.Module):
     def sample_visible(self, H, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw binary visible states given hidden states ``H``."""
         P = self.visible_probabilities(H)
-        return (torch.rand(P.shape, generator=generator, device=P.device) < P).to(P.dtype)
+        return (rand_like(P, generator) < P).to(P.dtype)
 
     @torch.no_grad()
     def reconstruct(self, V) -> torch.Tensor:
@@ -275,7 +276,7 @@ class RBM(nn.Module):
         P = V
         for _ in range(steps):
             P = self._visible_mean(self._sample_hidden_from_mean(self._hidden_mean(V), generator))
-            V = (torch.rand(P.shape, generator=generator, device=P.device) < P).to(P.dtype)
+            V = (rand_like(P, generator) < P).to(P.dtype)
         return P
 
     @torch.no_grad()
@@ -288,8 +289,8 @@ class RBM(nn.Module):
         """
         _check_size(n_samples, "n_samples")
         if start is None:
-            start = (torch.rand(n_samples, self.n_visible, generator=generator,
-                                device=self.W.device) < 0.5).float()
+            start = (rand(n_samples, self.n_visible, device=self.W.device,
+                          generator=generator) < 0.5).float()
         return self.gibbs(start, steps, generator)
 
     def fit(self, X, **kwargs) -> RBMHistory:
@@ -303,7 +304,7 @@ class RBM(nn.Module):
 def fit_rbm(rbm: RBM, X, *, epochs: int = 10, batch_size: int = 100, lr: float | None = None,
             k: int = 1, momentum: tuple[float, float] = (0.5, 0.9), momentum_switch: int = 5,
             weight_cost: float = 2e-4, X_val=None, progress: bool = True, shuffle: bool = True,
-            seed: int | None = 0, device: str | torch.device | None = None) -> RBMHistory:
+            seed: int | None = None, device: str | torch.device | None = None) -> RBMHistory:
     """Train an RBM with CD-k and momentum, as in Hinton & Salakhutdinov's code.
 
     Every mini-batch updates ``inc = m * inc + lr * (statistics - weight_cost * W)`` and
@@ -355,8 +356,9 @@ def fit_rbm(rbm: RBM, X, *, epochs: int = 10, batch_size: int = 100, lr: float |
         X_val = rbm._check(X_val, "X_val", rbm.n_visible).to(device)
         _check_unit_interval(X_val, "X_val")
 
-    sample_gen = torch.Generator(device=device).manual_seed(0 if seed is None else seed)
-    shuffle_gen = torch.Generator(device="cpu").manual_seed(1 if seed is None else seed + 1)
+    seed = resolve_seed(seed)
+    sample_gen = make_generator(seed, device)
+    shuffle_gen = make_generator(seed + 1)
     increments = [torch.zeros_like(p) for p in (rbm.W, rbm.visible_bias, rbm.hidden_bias)]
     history = RBMHistory()
     n = len(X)
@@ -417,7 +419,7 @@ def _check_layer_sizes(layer_sizes: Sequence[int]) -> tuple[int, ...]:
 
 def pretrain_stack(X, layer_sizes: Sequence[int], *, epochs: int = 10, batch_size: int = 100,
                    lr: float = 0.1, lr_linear: float = 0.001, top: str = "gaussian",
-                   progress: bool = True, seed: int = 0, device: str | torch.device | None = None,
+                   progress: bool = True, seed: int | None = None, device: str | torch.device | None = None,
                    **fit_kwargs) -> list[RBM]:
     """Greedy layer-wise pretraining: a stack of RBMs, each trained on the hidden
     probabilities of the one below.
@@ -438,6 +440,7 @@ def pretrain_stack(X, layer_sizes: Sequence[int], *, epochs: int = 10, batch_siz
     list of RBM
         Bottom first; ``unroll(stack)`` turns it into a deep autoencoder.
     """
+    seed = resolve_seed(seed)
     sizes = _check_layer_sizes(layer_sizes)
     if top not in _HIDDEN:
         raise ValueError(f"top must be 'gaussian' or 'bernoulli', got {top!r}")
@@ -460,15 +463,14 @@ def pretrain_stack(X, layer_sizes: Sequence[int], *, epochs: int = 10, batch_siz
 
 
 def _shallow_autoencoder(n_in: int, n_out: int, code_activation: str, seed: int) -> Autoencoder:
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return Autoencoder(n_in, n_out, hidden_dims=(), activation="sigmoid",
                            output_activation="sigmoid", code_activation=code_activation)
 
 
 def pretrain_autoencoder_stack(X, layer_sizes: Sequence[int], *, epochs: int = 10,
                                batch_size: int = 128, lr: float = 1e-3, progress: bool = True,
-                               seed: int = 0, device: str | torch.device | None = None,
+                               seed: int | None = None, device: str | torch.device | None = None,
                                **fit_kwargs) -> list[Autoencoder]:
     """Greedy layer-wise pretraining with shallow autoencoders instead of RBMs.
 
@@ -482,6 +484,7 @@ def pretrain_autoencoder_stack(X, layer_sizes: Sequence[int], *, epochs: int = 1
     list of Autoencoder
         Bottom first; ``unroll(stack)`` turns it into a deep autoencoder.
     """
+    seed = resolve_seed(seed)
     sizes = _check_layer_sizes(layer_sizes)
     device = get_device(device) if device is not None else get_device()
     V = as_tensor(X).to(device)
@@ -565,7 +568,7 @@ def unroll(layers: Sequence[RBM | Autoencoder]) -> Autoencoder:
     return model
 
 
-def deep_autoencoder(input_dim: int, layer_sizes: Sequence[int], seed: int = 0) -> Autoencoder:
+def deep_autoencoder(input_dim: int, layer_sizes: Sequence[int], seed: int | None = None) -> Autoencoder:
     """The network :func:`unroll` builds, from a random start (PyTorch's default init).
 
     Logistic hidden layers, a linear code, a logistic output, untied weights: the baseline of
@@ -573,8 +576,7 @@ def deep_autoencoder(input_dim: int, layer_sizes: Sequence[int], seed: int = 0) 
     """
     sizes = _check_layer_sizes(layer_sizes)
     _check_size(input_dim, "input_dim")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return Autoencoder(input_dim, sizes[-1], hidden_dims=sizes[:-1], activation="sigmoid",
                            output_activation="sigmoid", code_activation="linear")
 
@@ -601,7 +603,7 @@ SCHEMES = ("rbm", "autoencoders", "random")
 def train_deep_autoencoder(X, layer_sizes: Sequence[int], *, scheme: str = "rbm",
                            pretrain_epochs: int = 10, fine_tune_epochs: int = 20,
                            pretrain_batch_size: int = 100, batch_size: int = 128, lr: float = 1e-3,
-                           X_val=None, progress: bool = True, seed: int = 0,
+                           X_val=None, progress: bool = True, seed: int | None = None,
                            device: str | torch.device | None = None,
                            pretrain_kwargs: dict | None = None) -> DeepAutoencoderRun:
     """Train a deep autoencoder with one of three schemes and the same fine-tuning budget.
@@ -623,6 +625,7 @@ def train_deep_autoencoder(X, layer_sizes: Sequence[int], *, scheme: str = "rbm"
     -------
     DeepAutoencoderRun
     """
+    seed = resolve_seed(seed)
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
     device = get_device(device) if device is not None else get_device()

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from aekit.device import get_device
+from aekit.device import as_tensor, get_device, make_generator, noise_from, resolve_seed
 
-__all__ = ["fit", "History", "TrainingDiverged", "reconstruction_loss", "as_tensor"]
+__all__ = ["fit", "History", "TrainingDiverged", "reconstruction_loss"]
 
 
 #: networks with fewer parameters than this train on one CPU thread unless ``threads`` says otherwise
@@ -73,27 +73,6 @@ class History:
             last += f", val {self.val_loss[-1]:.3f}"
         state = f", {self.stopped}" if self.stopped else ""
         return f"History({self.epochs} epochs in {self.seconds:.1f} s; last {last}{state})"
-
-
-def as_tensor(X, what: str = "X") -> torch.Tensor:
-    """Return X as a 2-D float32 tensor, with a clear error for NaN, inf or a wrong shape."""
-    if isinstance(X, np.ndarray):
-        X = torch.from_numpy(np.ascontiguousarray(X))
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{what} must be a torch.Tensor or NumPy array, got {type(X).__name__}")
-    if X.dim() == 1:
-        raise ValueError(f"{what} has shape {tuple(X.shape)}: one example? Use {what}.reshape(1, -1) "
-                         f"for one example, or pass a batch of rows")
-    if not X.is_floating_point():
-        X = X.float()
-    # one cheap pass over X (a sum is NaN or inf if any value is); only then find the culprits
-    bad = torch.zeros(()) if torch.isfinite(X.sum()) else ~torch.isfinite(X)
-    if bad.any():
-        rows = bad.reshape(len(X), -1).any(1).nonzero().flatten()
-        raise ValueError(f"{what} contains {int(bad.sum())} NaN or infinite values (in rows "
-                         f"{rows[:5].tolist()}{'...' if len(rows) > 5 else ''}); remove those rows "
-                         f"or replace the values, e.g. torch.nan_to_num({what})")
-    return X
 
 
 def reconstruction_loss(X_hat: torch.Tensor, X: torch.Tensor, loss: str = "bce") -> torch.Tensor:
@@ -173,8 +152,9 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         loss: str = "bce", X_val=None, progress: bool = True,
         corruption=None, penalties: Sequence[Callable] | Iterable[Callable] = (),
         weight_decay: float = 0.0, optimizer: torch.optim.Optimizer | None = None,
-        shuffle: bool = True, seed: int | None = 0, device: str | torch.device | None = None,
-        val_batch_size: int = 4096, threads: int | None = None) -> History:
+        shuffle: bool = True, seed: int | None = None, device: str | torch.device | None = None,
+        val_batch_size: int = 4096, threads: int | None = None,
+        max_grad_norm: float | None = None) -> History:
     """Train an autoencoder to reconstruct X, and return the :class:`History`.
 
     Parameters
@@ -190,8 +170,15 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
     penalties : regularisers such as :class:`aekit.penalties.L1Sparsity`, added to the loss.
     weight_decay : L2 penalty on the weights, through the optimizer.
     optimizer : use this optimizer instead of a new Adam (its state carries on).
-    shuffle, seed : reshuffle every epoch, reproducibly from ``seed``.
+    shuffle : reshuffle the examples every epoch.
+    seed : the source of all of this run's randomness: the shuffling, the corruption, and every
+        random choice of the model (dropout masks, the VAE's samples, Gumbel and quantisation
+        noise). None draws one from torch's session generator, so a run after
+        :func:`aekit.seed_everything` is repeatable; the session generator is not reseeded.
     device : where to train; default :func:`aekit.get_device`.
+    max_grad_norm : clip the norm of all gradients together to this value before each step
+        (``torch.nn.utils.clip_grad_norm_``); None does not clip. Recurrent networks, whose
+        gradients can grow suddenly, train more reliably with it.
     threads : CPU threads while training. None picks one thread for small networks (under
         ``SMALL_MODEL`` parameters), where one is as fast as several and, on a shared or
         oversubscribed CPU (Binder, a laptop running other work), many times faster; larger
@@ -235,7 +222,9 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
     for p in penalties:
         if not callable(p) or not hasattr(p, "name"):
             raise TypeError(f"each penalty must be callable with a 'name', got {p!r}")
-    device = get_device(device) if device is not None else get_device()
+    device = get_device(device)
+    if max_grad_norm is not None and not max_grad_norm > 0:
+        raise ValueError(f"max_grad_norm must be a positive number or None, got {max_grad_norm!r}")
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
     model.to(device)
@@ -252,10 +241,9 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         except (RuntimeError, TypeError):
             optimizer = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
 
-    gen = torch.Generator(device="cpu")
-    gen.manual_seed(0 if seed is None else seed)
-    corrupt_gen = torch.Generator(device=device)
-    corrupt_gen.manual_seed(0 if seed is None else seed + 1)
+    seed = resolve_seed(seed)
+    gen = make_generator(seed)  # shuffling, on the CPU
+    noise_gen = make_generator(seed + 1, device)  # corruption and the model's own noise
 
     history = History()
     n = len(X)
@@ -272,59 +260,63 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         if threads is not None:
             torch.set_num_threads(threads)
     model.train()
-    try:
-        for epoch in range(epochs):
-            hook = getattr(model, "on_epoch_start", None)
-            if callable(hook):
-                hook(epoch, epochs)
-            start = time.perf_counter()
-            saved = [p.detach().clone() for p in model.parameters()]
-            Xs = X[torch.randperm(n, generator=gen).to(device)] if shuffle else X
-            # each batch's parts, kept as tensors: summing them once an epoch costs the loop
-            # no extra tensor operations and the device no synchronisation per batch
-            batches: list[tuple[int, dict[str, torch.Tensor]]] = []
-            try:
-                for lo in range(0, n, batch_size):
-                    X_b = Xs[lo:lo + batch_size]  # a view: no copy, no DataLoader
-                    X_in = corrupt_fn(X_b, corrupt_gen) if corrupt_fn else X_b
-                    parts = _step_parts(model, X_in, X_b, loss, penalties)
-                    optimizer.zero_grad(set_to_none=True)
-                    parts["loss"].backward()
-                    optimizer.step()
-                    batches.append((len(X_b), {k: v.detach() for k, v in parts.items()}))
-            except RuntimeError as err:
-                # NaN weights can make a later batch fail before the epoch ends (the BCE checks
-                # that its input lies in [0, 1]): that is divergence too, not a crash.
-                if all(bool(torch.isfinite(p).all()) for p in model.parameters()):
-                    raise
-                raise _diverged(model, saved, optimizer, epoch, "the weights turned NaN", lr, history) from err
-            sizes = torch.tensor([size for size, _ in batches], dtype=torch.float64, device=device)
-            means = {k: float(torch.stack([p[k] for _, p in batches]).double() @ sizes) / n
-                     for k in batches[0][1]}
-            if not all(math.isfinite(v) for v in means.values()):
-                bad = ", ".join(k for k, v in means.items() if not math.isfinite(v))
-                raise _diverged(model, saved, optimizer, epoch, bad, lr, history)
-            history.train_loss.append(means.pop("loss"))
-            for key, value in means.items():
-                history.terms.setdefault(key, []).append(value)
-            if X_val is not None:
-                history.val_loss.append(_evaluate(model, X_val, loss, penalties, val_batch_size))
-                model.train()
-            history.epoch_seconds.append(time.perf_counter() - start)
+    with noise_from(noise_gen):  # every random choice of the model follows the seed
+        try:
+            for epoch in range(epochs):
+                hook = getattr(model, "on_epoch_start", None)
+                if callable(hook):
+                    hook(epoch, epochs)
+                start = time.perf_counter()
+                saved = [p.detach().clone() for p in model.parameters()]
+                Xs = X[torch.randperm(n, generator=gen).to(device)] if shuffle else X
+                # each batch's parts, kept as tensors: summing them once an epoch costs the loop
+                # no extra tensor operations and the device no synchronisation per batch
+                batches: list[tuple[int, dict[str, torch.Tensor]]] = []
+                try:
+                    for lo in range(0, n, batch_size):
+                        X_b = Xs[lo:lo + batch_size]  # a view: no copy, no DataLoader
+                        X_in = corrupt_fn(X_b, noise_gen) if corrupt_fn else X_b
+                        parts = _step_parts(model, X_in, X_b, loss, penalties)
+                        optimizer.zero_grad(set_to_none=True)
+                        parts["loss"].backward()
+                        if max_grad_norm is not None:
+                            torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+                        optimizer.step()
+                        batches.append((len(X_b), {k: v.detach() for k, v in parts.items()}))
+                except RuntimeError as err:
+                    # NaN weights can make a later batch fail before the epoch ends (the BCE checks
+                    # that its input lies in [0, 1]): that is divergence too, not a crash.
+                    if all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+                        raise
+                    raise _diverged(model, saved, optimizer, epoch, "the weights turned NaN", lr, history) from err
+                # one transfer an epoch; the exact float64 sum happens on the CPU (MPS has no float64)
+                sizes = torch.tensor([size for size, _ in batches], dtype=torch.float64)
+                means = {k: float(torch.stack([p[k] for _, p in batches]).cpu().double() @ sizes) / n
+                         for k in batches[0][1]}
+                if not all(math.isfinite(v) for v in means.values()):
+                    bad = ", ".join(k for k, v in means.items() if not math.isfinite(v))
+                    raise _diverged(model, saved, optimizer, epoch, bad, lr, history)
+                history.train_loss.append(means.pop("loss"))
+                for key, value in means.items():
+                    history.terms.setdefault(key, []).append(value)
+                if X_val is not None:
+                    history.val_loss.append(_evaluate(model, X_val, loss, penalties, val_batch_size))
+                    model.train()
+                history.epoch_seconds.append(time.perf_counter() - start)
+                if bar is not None:
+                    post = {"loss": f"{history.train_loss[-1]:.3g}"}
+                    if history.val_loss:
+                        post["val"] = f"{history.val_loss[-1]:.3g}"
+                    bar.set_postfix(post, refresh=False)
+                    bar.update(1)
+        except KeyboardInterrupt:
+            history.stopped = "interrupted"
+            print(f"Training interrupted after {history.epochs} complete epochs; "
+                  f"returning the history so far (the model keeps its current weights).")
+        finally:
             if bar is not None:
-                post = {"loss": f"{history.train_loss[-1]:.3g}"}
-                if history.val_loss:
-                    post["val"] = f"{history.val_loss[-1]:.3g}"
-                bar.set_postfix(post, refresh=False)
-                bar.update(1)
-    except KeyboardInterrupt:
-        history.stopped = "interrupted"
-        print(f"Training interrupted after {history.epochs} complete epochs; "
-              f"returning the history so far (the model keeps its current weights).")
-    finally:
-        if bar is not None:
-            bar.close()
-        model.eval()
-        if torch.get_num_threads() != previous_threads:
-            torch.set_num_threads(previous_threads)
+                bar.close()
+            model.eval()
+            if torch.get_num_threads() != previous_threads:
+                torch.set_num_threads(previous_threads)
     return history

@@ -31,7 +31,7 @@ from aekit.device import get_device
 from aekit.evaluate import reconstruction_error
 from aekit.rbm import (RBM, deep_autoencoder, fit_rbm, pretrain_autoencoder_stack,
                        pretrain_stack, unroll)
-from aekit.train import as_tensor
+from aekit.device import as_numpy, as_tensor
 
 # The paper's MNIST row (Science 313:504, Fig. 2 caption): deep AE, logistic PCA, PCA.
 PAPER = {"deep": 3.00, "logistic_pca": 8.01, "pca": 13.87}
@@ -64,8 +64,8 @@ def pca_error(X_train, X_test, k: int) -> float:
     """
     from sklearn.decomposition import PCA
 
-    X_train = as_tensor(X_train, "X_train").double().numpy()
-    X_test = as_tensor(X_test, "X_test").double().numpy()
+    X_train = as_numpy(X_train, "X_train")
+    X_test = as_numpy(X_test, "X_test")
     pca = PCA(n_components=k, svd_solver="covariance_eigh").fit(X_train)
     return float(((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2).sum(1).mean())
 
@@ -81,8 +81,8 @@ def logistic_pca_error(X_train, X_test, k: int, iterations: int = 150,
     the principal directions and zero codes. Returns the mean squared
     error per test image, the measure of :func:`aekit.evaluate.reconstruction_error`.
     """
-    X_train = as_tensor(X_train, "X_train").double()
-    X_test = as_tensor(X_test, "X_test").double()
+    X_train = as_tensor(X_train, "X_train").cpu().double()
+    X_test = as_tensor(X_test, "X_test").cpu().double()
     if not 1 <= k <= X_train.shape[1]:
         raise ValueError(f"k must be between 1 and {X_train.shape[1]}, got {k!r}")
     p = X_train.mean(0).clamp(1e-3, 1 - 1e-3)

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aekit.device import rand_like
 from aekit.models.dense import _activation, check_input
 
 __all__ = ["ConcreteAutoencoder"]
@@ -118,7 +119,7 @@ class ConcreteAutoencoder(nn.Module):
         check_input(X, self.input_dim, "ConcreteAutoencoder")
         if not self.training:
             return X[:, self.selected_features()]
-        uniform = torch.rand_like(self.logits).clamp(1e-10, 1.0)
+        uniform = rand_like(self.logits).clamp(1e-10, 1.0)
         gumbel = -torch.log(-torch.log(uniform))  # one draw per batch, as in the paper
         weights = F.softmax((self.logits + gumbel) / self.temperature, dim=1)  # (k, input_dim)
         return X @ weights.t()  # (batch, k)

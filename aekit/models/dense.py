@@ -7,6 +7,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aekit.device import dropout
+
 __all__ = ["Autoencoder", "ACTIVATIONS", "check_input", "check_sizes"]
 
 ACTIVATIONS = {
@@ -129,7 +131,7 @@ class Autoencoder(nn.Module):
             if i == last and self.k_active is not None:
                 h = self.keep_top_k(h, self.k_active)
             if self.dropout and self.training:
-                h = F.dropout(h, self.dropout, training=True)
+                h = dropout(h, self.dropout)
             out.append(h)
         return out
 
@@ -174,7 +176,7 @@ class Autoencoder(nn.Module):
             if i < n - 1:
                 h = self._act(h)
                 if self.dropout and self.training:
-                    h = F.dropout(h, self.dropout, training=True)
+                    h = dropout(h, self.dropout)
         return self._out_act(h)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aekit.device import rand_like
 from aekit.models.dense import _activation, check_input, check_sizes
 
 __all__ = ["RateDistortionAutoencoder", "LogisticMixturePrior"]
@@ -117,7 +118,7 @@ class RateDistortionAutoencoder(nn.Module):
     def quantize(self, Z: torch.Tensor) -> torch.Tensor:
         """Round the code (``eval()``), or add uniform noise in [-1/2, 1/2) (training)."""
         if self.training:
-            return Z + torch.rand_like(Z) - 0.5
+            return Z + rand_like(Z) - 0.5
         return torch.round(Z)
 
     def decode(self, Z: torch.Tensor) -> torch.Tensor:

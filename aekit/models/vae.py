@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aekit.device import as_tensor, model_device, randn, randn_like, to_model, to_numpy
 from aekit.models.dense import _activation, check_input, check_sizes
 
 __all__ = ["VAE", "gaussian_kl"]
@@ -97,7 +98,7 @@ class VAE(nn.Module):
                        generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw z = mean + exp(logvar / 2) * eps with eps ~ N(0, I): a sample of q(z|x)
         that gradients flow through to ``mean`` and ``logvar`` (the reparameterisation trick)."""
-        eps = torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype)
+        eps = randn_like(mean, generator)  # drawn where the generator lives, moved to mean's device
         return mean + torch.exp(0.5 * logvar) * eps  # (batch, code_dim)
 
     # ------------------------------------------------------------------ decoder
@@ -160,8 +161,7 @@ class VAE(nn.Module):
             raise ValueError(f"n_samples must be at least 1, got {n_samples!r}")
         was_training = self.training
         self.eval()
-        device = self.to_mean.weight.device
-        X = X.to(device)
+        X = to_model(X, self)
         mean, logvar = self.encode(X)
         nll = torch.stack([self.reconstruction_nll(
             self.decode_logits(self.reparameterize(mean, logvar)), X) for _ in range(n_samples)])
@@ -177,9 +177,8 @@ class VAE(nn.Module):
         """
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
-        device = self.to_mean.weight.device
-        Z = torch.randn(n, self.code_dim, generator=generator, device=device)
-        return self.decode(Z)
+        Z = randn(n, self.code_dim, device=model_device(self), generator=generator)
+        return self.decode(Z)  # (n, input_dim)
 
     @torch.no_grad()
     def interpolate(self, x0: torch.Tensor, x1: torch.Tensor, steps: int = 8) -> torch.Tensor:
@@ -187,10 +186,10 @@ class VAE(nn.Module):
         means) of two examples: shape ``(steps, input_dim)``, x0's end first."""
         if not isinstance(steps, int) or steps < 2:
             raise ValueError(f"steps must be an integer >= 2 (both ends included), got {steps!r}")
-        device = self.to_mean.weight.device
-        ends = torch.stack([torch.as_tensor(x, dtype=torch.float32).reshape(-1) for x in (x0, x1)])
-        mean, _ = self.encode(ends.to(device))  # (2, code_dim)
-        t = torch.linspace(0, 1, steps, device=device)[:, None]  # (steps, 1)
+        ends = torch.cat([as_tensor(to_numpy(torch.as_tensor(x)).reshape(1, -1), what)
+                          for x, what in ((x0, "x0"), (x1, "x1"))])  # (2, input_dim), CPU
+        mean, _ = self.encode(to_model(ends, self))  # (2, code_dim)
+        t = torch.linspace(0, 1, steps, device=mean.device)[:, None]  # (steps, 1)
         return self.decode((1 - t) * mean[0] + t * mean[1])
 
     def extra_repr(self) -> str:

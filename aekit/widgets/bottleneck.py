@@ -7,7 +7,7 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import seed_everything
+from aekit.device import resolve_seed, seeded
 from aekit.evaluate import pca_baseline, reconstruct, reconstruction_error
 from aekit.models import Autoencoder
 from aekit.train import fit
@@ -21,20 +21,21 @@ class BottleneckStudy:
 
     def __init__(self, dataset: Dataset, code_dims: Sequence[int] = (1, 2, 4, 8, 16, 32),
                  hidden_dims: Sequence[int] = (64,), epochs: int = 60, lr: float = 3e-3,
-                 batch_size: int = 128, n_train: int | None = None, seed: int = 0) -> None:
+                 batch_size: int = 128, n_train: int | None = None, seed: int | None = None) -> None:
         if not code_dims:
             raise ValueError("code_dims must list at least one code size")
         self.dataset = dataset
         self.code_dims = tuple(sorted(code_dims))
         self.hidden_dims = tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.X_train = dataset.X_train[:n_train]
         self.models = SettingCache(self._train)
         self._pca: dict[int, float] = {}
 
     def _train(self, code_dim: int) -> Autoencoder:
-        seed_everything(self.seed)
-        model = Autoencoder(self.dataset.input_dim, code_dim, hidden_dims=self.hidden_dims)
+        with seeded(self.seed):  # the same starting weights for this setting, every time
+            model = Autoencoder(self.dataset.input_dim, code_dim, hidden_dims=self.hidden_dims)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             progress=False, seed=self.seed)
         return model

@@ -8,7 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import seed_everything
+from aekit.device import resolve_seed, seeded
 from aekit.evaluate import reconstruct
 from aekit.imaging import jpeg, jpeg_curve, psnr
 from aekit.models import RateDistortionAutoencoder
@@ -36,7 +36,7 @@ class CompressionStudy:
     def __init__(self, dataset: Dataset, lams: Sequence[float] = (3, 10, 30, 100, 300, 1000),
                  code_dim: int = 32, hidden_dims: Sequence[int] = (128,), epochs: int = 60,
                  lr: float = 3e-3, batch_size: int = 128, n_train: int | None = None,
-                 qualities: Sequence[int] = (1, 5, 10, 20, 30, 50, 70, 90), seed: int = 0) -> None:
+                 qualities: Sequence[int] = (1, 5, 10, 20, 30, 50, 70, 90), seed: int | None = None) -> None:
         if dataset.X_train.dim() != 2 or len(dataset.image_shape) != 2:
             raise ValueError(f"the compression explorer needs images; {dataset.name!r} has shape "
                              f"{dataset.image_shape}")
@@ -45,7 +45,8 @@ class CompressionStudy:
         self.dataset = dataset
         self.lams = tuple(sorted(lams))
         self.code_dim, self.hidden_dims = code_dim, tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.qualities = tuple(sorted(qualities))
         self.X_train = dataset.X_train[:n_train]
         self.models = SettingCache(self._train)
@@ -54,9 +55,9 @@ class CompressionStudy:
         self._jpeg_curve: list[dict[str, float]] | None = None
 
     def _train(self, lam: float) -> RateDistortionAutoencoder:
-        seed_everything(self.seed)
-        model = RateDistortionAutoencoder(self.dataset.input_dim, self.code_dim,
-                                          hidden_dims=self.hidden_dims, lam=lam)
+        with seeded(self.seed):  # the same starting weights for this setting, every time
+            model = RateDistortionAutoencoder(self.dataset.input_dim, self.code_dim,
+                                              hidden_dims=self.hidden_dims, lam=lam)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             progress=False, seed=self.seed)
         return model

@@ -9,7 +9,7 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import seed_everything
+from aekit.device import resolve_seed, seeded
 from aekit.evaluate import reconstruct, reconstruction_error
 from aekit.models import ConcreteAutoencoder
 from aekit.train import fit
@@ -33,7 +33,7 @@ class ConcreteStudy:
 
     def __init__(self, dataset: Dataset, ks: Sequence[int] = (2, 4, 8, 16, 32),
                  hidden_dims: Sequence[int] = (32,), epochs: int = 40, lr: float = 3e-2,
-                 batch_size: int = 128, n_train: int | None = None, seed: int = 0) -> None:
+                 batch_size: int = 128, n_train: int | None = None, seed: int | None = None) -> None:
         if dataset.X_train.dim() != 2 or len(dataset.image_shape) != 2:
             raise ValueError(f"the concrete explorer shows images; {dataset.name!r} has shape "
                              f"{dataset.image_shape}")
@@ -43,14 +43,15 @@ class ConcreteStudy:
         self.dataset = dataset
         self.ks = tuple(sorted(set(ks)))
         self.hidden_dims = tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.X_train = dataset.X_train[:n_train]
         self.models = SettingCache(self._train)
         self.errors = SettingCache(lambda k: reconstruction_error(self.model(k), dataset.X_test))
 
     def _train(self, k: int) -> ConcreteAutoencoder:
-        seed_everything(self.seed)
-        model = ConcreteAutoencoder(self.dataset.input_dim, k, hidden_dims=self.hidden_dims)
+        with seeded(self.seed):  # the same starting weights for this setting, every time
+            model = ConcreteAutoencoder(self.dataset.input_dim, k, hidden_dims=self.hidden_dims)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             progress=False, seed=self.seed)
         return model

@@ -8,7 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import seed_everything
+from aekit.device import resolve_seed, seeded, to_model, to_numpy
 from aekit.evaluate import encode, reconstruct, reconstruction_error
 from aekit.models import Autoencoder
 from aekit.penalties import Contractive, jacobian_norm_sq
@@ -36,7 +36,7 @@ class ContractiveStudy:
                  contractive_weights: Sequence[float] = (0.0, 0.03, 0.1, 0.3, 1.0, 3.0),
                  code_dim: int = 16, perturbation_sizes: Sequence[float] = (0.02, 0.05, 0.1, 0.2),
                  epochs: int = 20, lr: float = 3e-2, batch_size: int = 128,
-                 n_train: int | None = None, seed: int = 0) -> None:
+                 n_train: int | None = None, seed: int | None = None) -> None:
         if not contractive_weights or min(contractive_weights) < 0:
             raise ValueError(f"contractive_weights must list weights >= 0, got {contractive_weights!r}")
         if 0.0 not in contractive_weights:
@@ -44,14 +44,15 @@ class ContractiveStudy:
         self.dataset = dataset
         self.contractive_weights = tuple(sorted(contractive_weights))
         self.code_dim, self.perturbation_sizes = code_dim, tuple(perturbation_sizes)
-        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.X_train = dataset.X_train[:n_train]
         self.models = SettingCache(self._train)
         self.measures = SettingCache(self._measure)
 
     def _train(self, contractive_weight: float) -> Autoencoder:
-        seed_everything(self.seed)
-        model = Autoencoder(self.dataset.input_dim, self.code_dim, code_activation="sigmoid")
+        with seeded(self.seed):  # the same starting weights for this setting, every time
+            model = Autoencoder(self.dataset.input_dim, self.code_dim, code_activation="sigmoid")
         penalties = [Contractive(contractive_weight)] if contractive_weight > 0 else []
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             penalties=penalties, progress=False, seed=self.seed)
@@ -67,7 +68,7 @@ class ContractiveStudy:
         model = self.model(contractive_weight)
         X = self.dataset.X_test
         with torch.no_grad():
-            jac = jacobian_norm_sq(model, X).sqrt()  # (n_test,): ||J_f(x)||_F
+            jac = jacobian_norm_sq(model, to_model(X, model)).sqrt().cpu()  # (n_test,): ||J_f(x)||_F
         Z = encode(model, X)
         gen = torch.Generator().manual_seed(self.seed + 999)
         noise = torch.randn(X.shape, generator=gen)  # the same directions for every model
@@ -95,8 +96,8 @@ class ContractiveStudy:
         ax = jac_fig.subplots()
         top = float(max(mine["jacobian_norm"].max(), ref["jacobian_norm"].max()))
         bins = np.linspace(0, top, 30)
-        ax.hist(ref["jacobian_norm"].numpy(), bins=bins, alpha=0.5, color="0.5", label="no penalty")
-        ax.hist(mine["jacobian_norm"].numpy(), bins=bins, alpha=0.7, color="tab:blue",
+        ax.hist(to_numpy(ref["jacobian_norm"]), bins=bins, alpha=0.5, color="0.5", label="no penalty")
+        ax.hist(to_numpy(mine["jacobian_norm"]), bins=bins, alpha=0.7, color="tab:blue",
                 label=f"weight {contractive_weight:g}")
         ax.set_xlabel("||J_f(x)||_F per test image")
         ax.set_ylabel("images")

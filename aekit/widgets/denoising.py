@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from aekit.corruption import KINDS, corrupt
 from aekit.data import Dataset
-from aekit.device import seed_everything
+from aekit.device import resolve_seed, seeded
 from aekit.evaluate import reconstruct
 from aekit.models import Autoencoder
 from aekit.train import fit
@@ -33,7 +33,7 @@ class DenoisingStudy:
     def __init__(self, dataset: Dataset, noise_kinds: Sequence[str] = tuple(KINDS),
                  noise_levels: Sequence[float] = (0.1, 0.2, 0.3, 0.5), code_dim: int = 128,
                  hidden_dims: Sequence[int] = (), epochs: int = 20, lr: float = 3e-3,
-                 batch_size: int = 128, n_train: int | None = None, seed: int = 0) -> None:
+                 batch_size: int = 128, n_train: int | None = None, seed: int | None = None) -> None:
         unknown = [k for k in noise_kinds if k not in KINDS]
         if unknown or not noise_kinds:
             raise ValueError(f"noise_kinds must be a non-empty list from {list(KINDS)}, got "
@@ -43,15 +43,16 @@ class DenoisingStudy:
         self.dataset = dataset
         self.noise_kinds, self.noise_levels = tuple(noise_kinds), tuple(sorted(noise_levels))
         self.code_dim, self.hidden_dims = code_dim, tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.X_train = dataset.X_train[:n_train]
         self.models = SettingCache(self._train)
         self.noisy = SettingCache(self._noisy_test)
         self._errors: dict[tuple, dict[str, float]] = {}
 
     def _train(self, noise_kind: str | None, noise_level: float) -> Autoencoder:
-        seed_everything(self.seed)
-        model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
+        with seeded(self.seed):  # the same starting weights for this setting, every time
+            model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
         corruption = None if noise_kind is None else (noise_kind, noise_level)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             corruption=corruption, progress=False, seed=self.seed)

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from aekit.corruption import corrupt
 from aekit.data import Dataset
-from aekit.device import seed_everything
+from aekit.device import resolve_seed, seeded
 from aekit.evaluate import reconstruct
 from aekit.imaging import gaussian_blur, psnr
 from aekit.models import Autoencoder
@@ -38,7 +38,7 @@ class ImageDenoisingStudy:
     def __init__(self, dataset: Dataset, noise_levels: Sequence[float] = (0.1, 0.2, 0.3, 0.5),
                  code_dim: int = 128, hidden_dims: Sequence[int] = (256,), epochs: int = 15,
                  lr: float = 3e-3, batch_size: int = 128, n_train: int | None = None,
-                 blur_sigmas: Sequence[float] = (0.5, 0.7, 1.0, 1.5), seed: int = 0) -> None:
+                 blur_sigmas: Sequence[float] = (0.5, 0.7, 1.0, 1.5), seed: int | None = None) -> None:
         if dataset.X_train.dim() != 2 or len(dataset.image_shape) != 2:
             raise ValueError(f"the image-denoising explorer needs images; {dataset.name!r} has "
                              f"shape {dataset.image_shape}")
@@ -49,7 +49,8 @@ class ImageDenoisingStudy:
         self.dataset = dataset
         self.noise_levels = tuple(sorted(noise_levels))
         self.code_dim, self.hidden_dims = code_dim, tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.blur_sigmas = tuple(blur_sigmas)
         self.X_train = dataset.X_train[:n_train]
         self.models = SettingCache(self._train)
@@ -62,8 +63,8 @@ class ImageDenoisingStudy:
             raise ValueError(f"noise_level must be one of {self.noise_levels}, got {noise_level!r}")
 
     def _train(self, noise_level: float) -> Autoencoder:
-        seed_everything(self.seed)  # the noise of every batch comes from torch's seeded generator
-        model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
+        with seeded(self.seed):  # the same starting weights for this setting, every time
+            model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             corruption=lambda X: corrupt(X, "gaussian", noise_level, clip=True),
             progress=False, seed=self.seed)

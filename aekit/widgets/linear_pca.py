@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
+from aekit.device import resolve_seed
 from aekit.evaluate import pca_baseline, reconstruct, reconstruction_error
 from aekit.linear import decoder_matrix, fit_linear_autoencoder, subspace_distance
 from aekit.models import Autoencoder
@@ -27,12 +28,12 @@ class LinearPCAStudy:
     """
 
     def __init__(self, dataset: Dataset, code_dims: Sequence[int] = (1, 2, 4, 8, 16, 32),
-                 seed: int = 0, linear_options: dict | None = None,
+                 seed: int | None = None, linear_options: dict | None = None,
                  **bottleneck_options) -> None:
         self.dataset = dataset
         self.nonlinear = BottleneckStudy(dataset, code_dims, seed=seed, **bottleneck_options)
         self.code_dims = self.nonlinear.code_dims
-        self.seed = seed
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.linear_options = dict(linear_options or {})
         self.linear_models: dict[int, Autoencoder] = {}
         self._pca: dict[int, object] = {}

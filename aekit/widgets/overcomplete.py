@@ -7,10 +7,10 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import seed_everything
 from aekit.evaluate import encode, reconstruct, reconstruction_error
 from aekit.models import Autoencoder
-from aekit.train import as_tensor, fit
+from aekit.device import as_tensor, resolve_seed, seeded
+from aekit.train import fit
 from aekit.widgets._panels import image_rows
 from aekit.widgets.base import Explorer, SettingCache
 
@@ -63,7 +63,7 @@ class OvercompleteStudy:
     def __init__(self, dataset: Dataset, code_dims: Sequence[int] = (16, 32, 64, 128, 256),
                  dropouts: Sequence[float] = (0.0, 0.2, 0.5), noise_std: float = 0.15,
                  epochs: int = 20, lr: float = 5e-3, batch_size: int = 128,
-                 n_train: int | None = None, seed: int = 0) -> None:
+                 n_train: int | None = None, seed: int | None = None) -> None:
         if not code_dims or any(not isinstance(k, int) or k < 1 for k in code_dims):
             raise ValueError(f"code_dims must list positive hidden sizes, got {code_dims!r}")
         if not dropouts or any(not 0.0 <= p < 1.0 for p in dropouts):
@@ -73,15 +73,16 @@ class OvercompleteStudy:
         self.dataset = dataset
         self.code_dims, self.dropouts = tuple(sorted(code_dims)), tuple(sorted(dropouts))
         self.noise_std = float(noise_std)
-        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.X_train = dataset.X_train[:n_train]
         self.models = SettingCache(self._train)
         self.measures = SettingCache(self._measure)
 
     def _train(self, code_dim: int, dropout: float) -> Autoencoder:
-        seed_everything(self.seed)
-        model = Autoencoder(self.dataset.input_dim, code_dim, code_activation="relu",
-                            dropout=dropout)
+        with seeded(self.seed):  # the same starting weights for this setting, every time
+            model = Autoencoder(self.dataset.input_dim, code_dim, code_activation="relu",
+                                dropout=dropout)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             progress=False, seed=self.seed)
         return model

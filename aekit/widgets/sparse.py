@@ -8,7 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import seed_everything
+from aekit.device import resolve_seed, seeded
 from aekit.evaluate import encode, reconstruction_error
 from aekit.models import Autoencoder
 from aekit.penalties import L1Sparsity
@@ -35,7 +35,7 @@ class SparseStudy:
     def __init__(self, dataset: Dataset, sparsity_weights: Sequence[float] = (0.0, 0.01, 0.03, 0.1, 0.3),
                  ks: Sequence[int] | None = None, code_dim: int = 64, epochs: int = 20,
                  lr: float = 3e-3, batch_size: int = 128, n_train: int | None = None,
-                 seed: int = 0) -> None:
+                 seed: int | None = None) -> None:
         if not sparsity_weights or min(sparsity_weights) < 0:
             raise ValueError(f"sparsity_weights must list weights >= 0, got {sparsity_weights!r}")
         ks = (code_dim, 16, 8, 4, 2) if ks is None else ks
@@ -44,16 +44,17 @@ class SparseStudy:
         self.dataset = dataset
         self.sparsity_weights = tuple(sorted(sparsity_weights))
         self.ks, self.code_dim = tuple(sorted(ks, reverse=True)), code_dim
-        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.X_train = dataset.X_train[:n_train]
         self.models = SettingCache(self._train)
         self.codes = SettingCache(lambda **s: encode(self.model(**s), self.dataset.X_test))
 
     def _train(self, sparsity_weight: float, k: int) -> Autoencoder:
-        seed_everything(self.seed)
-        k_sparse = None if k >= self.code_dim else k
-        model = Autoencoder(self.dataset.input_dim, self.code_dim, code_activation="relu",
-                            k_sparse=k_sparse, k_sparse_start=self.code_dim if k_sparse else None)
+        with seeded(self.seed):  # the same starting weights for this setting, every time
+            k_sparse = None if k >= self.code_dim else k
+            model = Autoencoder(self.dataset.input_dim, self.code_dim, code_activation="relu",
+                                k_sparse=k_sparse, k_sparse_start=self.code_dim if k_sparse else None)
         penalties = [L1Sparsity(sparsity_weight)] if sparsity_weight > 0 else []
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             penalties=penalties, progress=False, seed=self.seed)

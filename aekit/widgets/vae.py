@@ -9,7 +9,7 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import seed_everything
+from aekit.device import make_generator, noise_from, resolve_seed, seeded, to_model, to_numpy
 from aekit.evaluate import encode, reconstruction_error
 from aekit.models import VAE
 from aekit.models.vae import gaussian_kl
@@ -37,7 +37,7 @@ class VAEStudy:
     def __init__(self, dataset: Dataset, betas: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
                  hidden_dims: Sequence[int] = (64,), likelihood: str = "bernoulli",
                  epochs: int = 30, lr: float = 3e-3, batch_size: int = 128,
-                 n_train: int | None = None, seed: int = 0, grid: int = 9,
+                 n_train: int | None = None, seed: int | None = None, grid: int = 9,
                  extent: float = 2.5) -> None:
         if not betas or min(betas) < 0:
             raise ValueError(f"betas must list weights >= 0, got {betas!r}")
@@ -47,7 +47,8 @@ class VAEStudy:
         self.dataset = dataset
         self.betas = tuple(sorted(betas))
         self.hidden_dims, self.likelihood = tuple(hidden_dims), likelihood
-        self.epochs, self.lr, self.batch_size, self.seed = epochs, lr, batch_size, seed
+        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
+        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.grid, self.extent = grid, float(extent)
         self.X_train = dataset.X_train[:n_train]
         self.models = SettingCache(self._train)
@@ -56,9 +57,9 @@ class VAEStudy:
         self.lattices = SettingCache(self._lattice)
 
     def _train(self, beta: float) -> VAE:
-        seed_everything(self.seed)
-        model = VAE(self.dataset.input_dim, 2, hidden_dims=self.hidden_dims,
-                    likelihood=self.likelihood, beta=beta)
+        with seeded(self.seed):  # the same starting weights for this setting, every time
+            model = VAE(self.dataset.input_dim, 2, hidden_dims=self.hidden_dims,
+                        likelihood=self.likelihood, beta=beta)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             progress=False, seed=self.seed)
         return model
@@ -71,11 +72,13 @@ class VAEStudy:
 
     def _summary(self, beta: float) -> dict[str, float]:
         model = self.model(beta)
-        X = self.dataset.X_test
-        torch.manual_seed(self.seed)  # the ELBO is a Monte Carlo estimate: make it repeatable
+        X = to_model(self.dataset.X_test, model)
         with torch.no_grad():
             kl = gaussian_kl(*model.encode(X)).mean()
-        return {"negative ELBO": model.negative_elbo(X, n_samples=10), "kl": float(kl),
+        # the ELBO is a Monte Carlo estimate: its samples come from a seeded generator
+        with noise_from(make_generator(self.seed)):
+            negative_elbo = model.negative_elbo(X, n_samples=10)
+        return {"negative ELBO": negative_elbo, "kl": float(kl),
                 "error": reconstruction_error(model, X)}
 
     def summary(self, beta: float) -> dict[str, float]:
@@ -86,19 +89,21 @@ class VAEStudy:
         ticks = torch.linspace(-self.extent, self.extent, self.grid)
         z1, z2 = torch.meshgrid(ticks, -ticks, indexing="xy")  # z2 grows upwards
         Z = torch.stack([z1.flatten(), z2.flatten()], 1)  # (grid*grid, 2)
+        model = self.model(beta).eval()
         with torch.no_grad():
-            images = self.model(beta).eval().decode(Z).numpy()
+            images = to_numpy(model.decode(to_model(Z, model)))
         return _mosaic(images.reshape(len(Z), *self.dataset.image_shape), self.grid)
 
     def decode_point(self, beta: float, z1: float, z2: float) -> np.ndarray:
         """The image the decoder draws at latent point (z1, z2)."""
+        model = self.model(beta).eval()
         with torch.no_grad():
-            image = self.model(beta).eval().decode(torch.tensor([[float(z1), float(z2)]]))
-        return image.numpy().reshape(self.dataset.image_shape)
+            image = model.decode(to_model([[float(z1), float(z2)]], model))
+        return to_numpy(image).reshape(self.dataset.image_shape)
 
     def render(self, beta: float, z1: float, z2: float) -> Figure:
         """The image decoded at (z1, z2), the test images' codes, and the decoded lattice."""
-        codes = self.codes.get(beta=beta).numpy()  # (n_test, 2) posterior means
+        codes = to_numpy(self.codes.get(beta=beta))  # (n_test, 2) posterior means
         s = self.summary(beta)
         fig = Figure(figsize=(12, 4.1))
         point_fig, map_fig, lattice_fig = fig.subfigures(1, 3, width_ratios=[0.75, 1.15, 1])
@@ -108,7 +113,7 @@ class VAEStudy:
         ax.set_title(f"decoded at z = ({z1:.2f}, {z2:.2f})", fontsize=9)
 
         ax = map_fig.subplots()
-        labels = self.dataset.y_test.numpy()
+        labels = to_numpy(self.dataset.y_test)
         points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=7, vmin=-0.5,
                             vmax=9.5)
         ax.plot([z1], [z2], marker="x", color="black", markersize=12, mew=2.5)

@@ -136,8 +136,10 @@ def test_bad_data_are_clear_errors(X):
     for bad in (X[:0], X[:5, :60]):
         with pytest.raises(ValueError, match=r"X_val must hold examples shaped like those of X \(64,\)"):
             fit(model, X, epochs=1, X_val=bad, progress=False)
-    with pytest.raises(TypeError, match="must be a torch.Tensor or NumPy array, got list"):
-        fit(model, X.tolist(), epochs=1, progress=False)
+    with pytest.raises(TypeError, match="regular \\(rectangular\\) list"):
+        fit(model, [[0.0, 1.0], [0.5]], epochs=1, progress=False)
+    with pytest.raises(TypeError, match="must hold numbers"):
+        fit(model, np.array([["a"] * 64]), epochs=1, progress=False)
     with pytest.raises(ValueError, match=r"expects inputs of shape \(batch, 64\)"):
         fit(model, X[:, :60], epochs=1, progress=False)
 

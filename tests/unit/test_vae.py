@@ -65,7 +65,7 @@ def test_negative_elbo_falls_in_training_and_samples_look_like_data(digits, like
     seed_everything(0)
     vae = VAE(64, 4, hidden_dims=(32,), likelihood=likelihood)
     before = vae.negative_elbo(digits.X_test, n_samples=5)
-    history = fit(vae, digits.X_train, epochs=6, lr=3e-3, progress=False)
+    history = fit(vae, digits.X_train, epochs=20, lr=3e-3, progress=False)
     after = vae.negative_elbo(digits.X_test, n_samples=5)
     assert after < before - 5, (before, after)
     assert history.train_loss[-1] < history.train_loss[0]
@@ -79,7 +79,9 @@ def test_negative_elbo_falls_in_training_and_samples_look_like_data(digits, like
     assert float(samples.min()) >= 0 and float(samples.max()) <= 1
     again = vae.sample(12, generator=torch.Generator().manual_seed(1))
     torch.testing.assert_close(samples, again)
-    assert reconstruction_error(vae, digits.X_test) < float(((digits.X_test - digits.X_test.mean(0)) ** 2).sum(1).mean())
+    # against the mean image: 0.46-0.79 of its error over seeds 0-5 after 20 epochs
+    mean_image = float(((digits.X_test - digits.X_test.mean(0)) ** 2).sum(1).mean())
+    assert reconstruction_error(vae, digits.X_test) < 0.9 * mean_image
 
 
 def test_forward_is_deterministic_in_eval_and_interpolation_ends_at_the_inputs():
