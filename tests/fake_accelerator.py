@@ -150,3 +150,10 @@ def fake_accelerator(monkeypatch):
     monkeypatch.setattr(torch, "Generator", _Generator)
     with _GeneratorChecker(), _Checker():
         yield ACCELERATOR
+
+
+def install() -> None:
+    """Turn the pretend accelerator on for the rest of this process (a lesson's kernel)."""
+    import pytest
+
+    fake_accelerator(pytest.MonkeyPatch()).__enter__()
