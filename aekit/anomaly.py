@@ -159,7 +159,7 @@ class OneClassStudy:
             with seeded(self.seed):  # the same starting weights for this setting, every time
                 model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
             fit(model, self.normal_images(normal_class), epochs=self.epochs, lr=self.lr,
-                batch_size=self.batch_size, progress=False, seed=self.seed)
+                batch_size=self.batch_size, progress=False, interrupt="raise", seed=self.seed)
             self.models[normal_class] = model
         return self.models[normal_class]
 

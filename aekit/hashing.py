@@ -44,10 +44,13 @@ class BinaryCodeAutoencoder(Autoencoder):
     def __init__(self, input_dim: int, bits: int, hidden_dims: Sequence[int] = (64,),
                  activation: str = "relu", noise: float = 4.0) -> None:
         super().__init__(input_dim, bits, hidden_dims=hidden_dims, activation=activation,
-                         code_activation="linear")
+                         code_activation="linear")  # the logits; the sigmoid comes after the noise
         if not noise >= 0:
             raise ValueError(f"noise must be a standard deviation >= 0, got {noise!r}")
         self.noise = float(noise)
+        # what the code really is, for whoever reads it (the contractive closed form, the
+        # linear-model checks): a sigmoid of the logits
+        self.code_activation = "sigmoid"
 
     @property
     def bits(self) -> int:
@@ -178,6 +181,7 @@ class HashingStudy:
                 model = BinaryCodeAutoencoder(self.dataset.input_dim, bits, self.hidden_dims,
                                               noise=self.noise)
             fit(model, self.dataset.X_train, epochs=self.epochs, lr=self.lr, progress=False,
+                interrupt="raise",
                 seed=self.seed)
             self.models[bits] = model
         return self.models[bits]

@@ -87,7 +87,7 @@ def fit_linear_autoencoder(X, code_dim: int, *, epochs: Sequence[int] = (100, 50
     penalties = [WeightL2(weight_l2)] if weight_l2 else []
     for phase, (n_epochs, lr) in enumerate(zip(epochs, lrs)):
         fit(model, X, epochs=int(n_epochs), lr=float(lr), loss="mse", batch_size=batch_size,
-            penalties=penalties, progress=progress, seed=seed + phase)
+            penalties=penalties, progress=progress, seed=seed + phase, interrupt="raise")
     return model.eval()
 
 

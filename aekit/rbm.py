@@ -372,6 +372,7 @@ def fit_rbm(rbm: RBM, X, *, epochs: int = 10, batch_size: int = 100, lr: float |
             for epoch in range(epochs):
                 start = time.perf_counter()
                 m = momentum[0] if epoch < momentum_switch else momentum[1]
+                saved = [p.detach().clone() for p in (rbm.W, rbm.visible_bias, rbm.hidden_bias)]
                 Xs = X[torch.randperm(n, generator=shuffle_gen).to(device)] if shuffle else X
                 error = torch.zeros((), device=device)
                 energy = torch.zeros((), device=device)
@@ -388,9 +389,12 @@ def fit_rbm(rbm: RBM, X, *, epochs: int = 10, batch_size: int = 100, lr: float |
                         param.add_(inc)
                 error, energy = float(error) / n, float(energy) / n
                 if not (math.isfinite(error) and math.isfinite(energy)):
+                    for param, old in zip((rbm.W, rbm.visible_bias, rbm.hidden_bias), saved):
+                        param.copy_(old)
                     raise TrainingDiverged(
                         f"RBM training diverged in epoch {epoch + 1} (reconstruction error "
-                        f"{error}); use a smaller lr (now {lr:g}) or momentum", history)
+                        f"{error}); the RBM is back to its weights from the start of that "
+                        f"epoch. Use a smaller lr (now {lr:g}) or momentum", history)
                 history.reconstruction_error.append(error)
                 history.free_energy.append(energy)
                 if X_val is not None:

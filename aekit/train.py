@@ -25,11 +25,12 @@ from torch.nn import functional as F
 
 from aekit.device import as_tensor, get_device, make_generator, noise_from, resolve_seed
 
-__all__ = ["fit", "History", "TrainingDiverged", "reconstruction_loss"]
+__all__ = ["fit", "History", "TrainingDiverged", "reconstruction_loss", "multiply_adds"]
 
 
-#: networks with fewer parameters than this train on one CPU thread unless ``threads`` says otherwise
-SMALL_MODEL = 100_000
+#: training steps with fewer multiply-adds than this (forward pass of one batch) run on one CPU
+#: thread unless ``threads`` says otherwise: about a 100,000-weight dense network at batch 128
+SMALL_WORK = 128 * 100_000
 
 
 class TrainingDiverged(FloatingPointError):
@@ -87,6 +88,39 @@ def reconstruction_loss(X_hat: torch.Tensor, X: torch.Tensor, loss: str = "bce")
     if loss == "mse":
         return F.mse_loss(X_hat, X, reduction="sum") / n
     raise ValueError(f"loss must be 'bce' or 'mse', got {loss!r}")
+
+
+@torch.no_grad()
+def multiply_adds(model: torch.nn.Module, X: torch.Tensor) -> int:
+    """Multiply-adds of one forward pass of ``model`` on the batch ``X``: the work of its Linear,
+    convolution and LSTM layers, counted from their shapes (weights reused over positions or
+    time steps count each time). Used to choose the thread count; deterministic."""
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        out = output[0] if isinstance(output, tuple) else output
+        if isinstance(module, torch.nn.Linear):
+            total += out.numel() * module.in_features
+        elif isinstance(module, torch.nn.modules.conv._ConvNd):
+            per_output = module.weight[0].numel()   # in_channels / groups x kernel size
+            total += out.numel() * per_output
+        elif isinstance(module, torch.nn.LSTM):
+            steps = out.numel() // (module.hidden_size * (2 if module.bidirectional else 1))
+            size = module.input_size + module.hidden_size
+            total += 4 * module.hidden_size * size * steps * module.num_layers
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()
+             if isinstance(m, (torch.nn.Linear, torch.nn.modules.conv._ConvNd, torch.nn.LSTM))]
+    was_training = model.training
+    model.eval()  # no dropout or sampling: nothing random is drawn
+    try:
+        model(X)
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return total
 
 
 def _make_corruption(corruption) -> Callable[[torch.Tensor, torch.Generator | None], torch.Tensor] | None:
@@ -154,7 +188,7 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         weight_decay: float = 0.0, optimizer: torch.optim.Optimizer | None = None,
         shuffle: bool = True, seed: int | None = None, device: str | torch.device | None = None,
         val_batch_size: int = 4096, threads: int | None = None,
-        max_grad_norm: float | None = None) -> History:
+        max_grad_norm: float | None = None, interrupt: str = "return") -> History:
     """Train an autoencoder to reconstruct X, and return the :class:`History`.
 
     Parameters
@@ -179,10 +213,16 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
     max_grad_norm : clip the norm of all gradients together to this value before each step
         (``torch.nn.utils.clip_grad_norm_``); None does not clip. Recurrent networks, whose
         gradients can grow suddenly, train more reliably with it.
-    threads : CPU threads while training. None picks one thread for small networks (under
-        ``SMALL_MODEL`` parameters), where one is as fast as several and, on a shared or
+    interrupt : what Ctrl-C does: "return" stops after the current batch and returns the
+        history so far, the model keeping its weights (interactive training); "raise" puts the
+        weights from the start of that epoch back and raises KeyboardInterrupt, so that a cache
+        never keeps a half-trained model (the explorers use it).
+    threads : CPU threads while training. None picks one thread when a training step is small
+        work (a forward pass of one batch under ``SMALL_WORK`` multiply-adds, counted by
+        :func:`multiply_adds`, so a convolutional network with few weights but many positions
+        still gets every thread), where one is as fast as several and, on a shared or
         oversubscribed CPU (Binder, a laptop running other work), many times faster; larger
-        networks keep torch's setting. The previous setting is restored afterwards.
+        work keeps torch's setting. The previous setting is restored afterwards.
 
     Returns
     -------
@@ -223,6 +263,8 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         if not callable(p) or not hasattr(p, "name"):
             raise TypeError(f"each penalty must be callable with a 'name', got {p!r}")
     device = get_device(device)
+    if interrupt not in ("return", "raise"):
+        raise ValueError(f"interrupt must be 'return' or 'raise', got {interrupt!r}")
     if max_grad_norm is not None and not max_grad_norm > 0:
         raise ValueError(f"max_grad_norm must be a positive number or None, got {max_grad_norm!r}")
     if threads is not None and (not isinstance(threads, int) or threads < 1):
@@ -255,11 +297,12 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
     # set right before the try whose finally restores it, so no early error leaks it
     previous_threads = torch.get_num_threads()
     if device.type == "cpu":
-        if threads is None and sum(p.numel() for p in model.parameters()) < SMALL_MODEL:
+        if threads is None and multiply_adds(model, X[:batch_size]) < SMALL_WORK:
             threads = 1
         if threads is not None:
             torch.set_num_threads(threads)
     model.train()
+    saved = [p.detach().clone() for p in model.parameters()] if interrupt == "raise" else []
     with noise_from(noise_gen):  # every random choice of the model follows the seed
         try:
             for epoch in range(epochs):
@@ -311,6 +354,11 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
                     bar.update(1)
         except KeyboardInterrupt:
             history.stopped = "interrupted"
+            if interrupt == "raise":
+                with torch.no_grad():
+                    for p, old in zip(model.parameters(), saved):
+                        p.copy_(old)
+                raise
             print(f"Training interrupted after {history.epochs} complete epochs; "
                   f"returning the history so far (the model keeps its current weights).")
         finally:

@@ -120,7 +120,14 @@ class Explorer:
         self.last_seconds = time.perf_counter() - start
 
     def _on_change(self, change) -> None:
-        self.update()
+        try:
+            self.update()
+        except KeyboardInterrupt:  # Ctrl-C while a setting trained: nothing half-done is kept
+            self.last_error = "interrupted"
+            self.output.outputs = ()
+            self.output.append_stderr(
+                f"Stopped while preparing the setting {self.setting}; nothing of it was kept. "
+                f"Move a control to try again.\n")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)

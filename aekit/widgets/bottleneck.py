@@ -37,7 +37,7 @@ class BottleneckStudy:
         with seeded(self.seed):  # the same starting weights for this setting, every time
             model = Autoencoder(self.dataset.input_dim, code_dim, hidden_dims=self.hidden_dims)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, seed=self.seed)
+            progress=False, interrupt="raise", seed=self.seed)
         return model
 
     def model(self, code_dim: int) -> Autoencoder:

@@ -59,7 +59,7 @@ class CompressionStudy:
             model = RateDistortionAutoencoder(self.dataset.input_dim, self.code_dim,
                                               hidden_dims=self.hidden_dims, lam=lam)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, seed=self.seed)
+            progress=False, interrupt="raise", seed=self.seed)
         return model
 
     def model(self, lam: float) -> RateDistortionAutoencoder:

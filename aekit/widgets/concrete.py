@@ -53,7 +53,7 @@ class ConcreteStudy:
         with seeded(self.seed):  # the same starting weights for this setting, every time
             model = ConcreteAutoencoder(self.dataset.input_dim, k, hidden_dims=self.hidden_dims)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, seed=self.seed)
+            progress=False, interrupt="raise", seed=self.seed)
         return model
 
     def model(self, k: int) -> ConcreteAutoencoder:

@@ -55,7 +55,7 @@ class ContractiveStudy:
             model = Autoencoder(self.dataset.input_dim, self.code_dim, code_activation="sigmoid")
         penalties = [Contractive(contractive_weight)] if contractive_weight > 0 else []
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            penalties=penalties, progress=False, seed=self.seed)
+            penalties=penalties, progress=False, interrupt="raise", seed=self.seed)
         return model
 
     def model(self, contractive_weight: float) -> Autoencoder:

@@ -55,7 +55,7 @@ class DenoisingStudy:
             model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
         corruption = None if noise_kind is None else (noise_kind, noise_level)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            corruption=corruption, progress=False, seed=self.seed)
+            corruption=corruption, progress=False, interrupt="raise", seed=self.seed)
         return model
 
     def _noisy_test(self, noise_kind: str, noise_level: float) -> torch.Tensor:

@@ -67,7 +67,7 @@ class ImageDenoisingStudy:
             model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
             corruption=lambda X: corrupt(X, "gaussian", noise_level, clip=True),
-            progress=False, seed=self.seed)
+            progress=False, interrupt="raise", seed=self.seed)
         return model
 
     def _noisy_test(self, noise_level: float) -> torch.Tensor:

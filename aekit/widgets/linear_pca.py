@@ -33,6 +33,7 @@ class LinearPCAStudy:
         self.dataset = dataset
         self.nonlinear = BottleneckStudy(dataset, code_dims, seed=seed, **bottleneck_options)
         self.code_dims = self.nonlinear.code_dims
+        self.X_train = self.nonlinear.X_train  # one training set for all three methods
         self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.linear_options = dict(linear_options or {})
         self.linear_models: dict[int, Autoencoder] = {}
@@ -48,14 +49,14 @@ class LinearPCAStudy:
         code_dim = self._check(code_dim)
         if code_dim not in self.linear_models:
             self.linear_models[code_dim] = fit_linear_autoencoder(
-                self.dataset.X_train, code_dim, seed=self.seed, **self.linear_options)
+                self.X_train, code_dim, seed=self.seed, **self.linear_options)
         return self.linear_models[code_dim]
 
     def pca(self, code_dim: int):
         """scikit-learn's PCA with ``code_dim`` components, fitted on the training images."""
         code_dim = self._check(code_dim)
         if code_dim not in self._pca:
-            self._pca[code_dim] = pca_baseline(self.dataset.X_train, self.dataset.X_test,
+            self._pca[code_dim] = pca_baseline(self.X_train, self.dataset.X_test,
                                                code_dim, return_model=True)
         return self._pca[code_dim][1]
 

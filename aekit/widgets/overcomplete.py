@@ -84,7 +84,7 @@ class OvercompleteStudy:
             model = Autoencoder(self.dataset.input_dim, code_dim, code_activation="relu",
                                 dropout=dropout)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, seed=self.seed)
+            progress=False, interrupt="raise", seed=self.seed)
         return model
 
     def model(self, code_dim: int, dropout: float) -> Autoencoder:

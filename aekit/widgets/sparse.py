@@ -57,7 +57,7 @@ class SparseStudy:
                                 k_sparse=k_sparse, k_sparse_start=self.code_dim if k_sparse else None)
         penalties = [L1Sparsity(sparsity_weight)] if sparsity_weight > 0 else []
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            penalties=penalties, progress=False, seed=self.seed)
+            penalties=penalties, progress=False, interrupt="raise", seed=self.seed)
         return model
 
     def model(self, sparsity_weight: float, k: int) -> Autoencoder:

@@ -61,7 +61,7 @@ class VAEStudy:
             model = VAE(self.dataset.input_dim, 2, hidden_dims=self.hidden_dims,
                         likelihood=self.likelihood, beta=beta)
         fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, seed=self.seed)
+            progress=False, interrupt="raise", seed=self.seed)
         return model
 
     def model(self, beta: float) -> VAE:

@@ -331,14 +331,15 @@ def test_zero_epochs_changes_nothing(X):
     start = params(model)
     history = fit(model, X, epochs=0, progress=False)
     assert history.epochs == 0 and same(start, params(model))
-    assert np.isnan(np.nan) and repr(history) == "History(no completed epoch)"
+    assert history.train_loss == [] and history.terms == {} and history.seconds == 0.0
+    assert repr(history) == "History(no completed epoch)"
 
 
 def test_small_networks_train_on_one_thread_and_the_setting_comes_back():
     import torch
 
     from aekit.models import Autoencoder
-    from aekit.train import SMALL_MODEL, fit
+    from aekit.train import SMALL_WORK, fit
 
     seen = []
 
@@ -363,7 +364,7 @@ def test_small_networks_train_on_one_thread_and_the_setting_comes_back():
         assert set(seen) == {2}, "an explicit threads= must be honoured"
 
         seen.clear()
-        big = Autoencoder(16, 4, hidden_dims=(SMALL_MODEL // 16,))
+        big = Autoencoder(16, 4, hidden_dims=(SMALL_WORK // (16 * 64),))
         fit(big, X, epochs=1, progress=False, penalties=[Spy()], device="cpu")
         assert set(seen) == {2}, "a large network keeps torch's thread setting"
     finally:
