@@ -181,8 +181,12 @@ def to_numpy(X) -> np.ndarray:
 
 def as_numpy(X, what: str = "X", dtype=np.float64) -> np.ndarray:
     """:func:`as_tensor` on the CPU as a NumPy array of ``dtype`` (float64 by default: the
-    exact linear algebra of PCA and friends runs on the CPU in double precision)."""
-    return to_numpy(as_tensor(X, what)).astype(dtype, copy=False)
+    exact linear algebra of PCA and friends runs on the CPU in double precision). An empty X
+    is an error: there is nothing to fit or measure."""
+    X = as_tensor(X, what)
+    if len(X) == 0:
+        raise ValueError(f"{what} is empty (no rows): pass at least one example")
+    return to_numpy(X).astype(dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------- seeds

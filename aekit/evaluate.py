@@ -29,7 +29,7 @@ def encode(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tensor:
     model.eval()
     device = model_device(model)
     codes = []
-    for i in range(0, len(X), batch_size):
+    for i in range(0, max(len(X), 1), batch_size):  # an empty X still gives (0, code_dim)
         Z = model.encode(X[i:i + batch_size].to(device))
         codes.append((Z[0] if isinstance(Z, tuple) else Z).cpu())
     model.train(was_training)
@@ -39,6 +39,8 @@ def encode(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tensor:
 def per_image_error(model: torch.nn.Module, X) -> torch.Tensor:
     """Squared reconstruction error of each image, summed over its pixels: shape ``(n,)``."""
     X = as_tensor(X).cpu()
+    if len(X) == 0:
+        raise ValueError("X is empty (no rows): there is no image to measure the error of")
     X_hat = reconstruct(model, X)
     return ((X_hat - X) ** 2).reshape(len(X), -1).sum(1)
 

@@ -21,24 +21,19 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from aekit.device import as_tensor
+
 __all__ = ["psnr", "per_image_psnr", "downsample", "upsample", "gaussian_blur", "jpeg",
            "jpeg_curve"]
 
 
 def _rows(X, what: str = "X") -> torch.Tensor:
     """X as a float32 tensor of rows (on its device), with clear errors for empty input or NaN."""
-    if isinstance(X, np.ndarray):
-        X = torch.from_numpy(np.ascontiguousarray(X))
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{what} must be a torch.Tensor or NumPy array, got {type(X).__name__}")
-    X = X.detach().float()
-    if X.dim() < 2 or len(X) == 0:
+    X = as_tensor(X, what).detach()
+    if len(X) == 0:
         raise ValueError(f"{what} must hold at least one image as a row (n, pixels), got shape "
                          f"{tuple(X.shape)}")
-    X = X.reshape(len(X), -1)
-    if not torch.isfinite(X).all():
-        raise ValueError(f"{what} contains NaN or infinite values; PSNR and JPEG need finite pixels")
-    return X
+    return X.reshape(len(X), -1)
 
 
 def _shape(image_shape: Sequence[int], X: torch.Tensor, what: str = "X") -> tuple[int, int]:
