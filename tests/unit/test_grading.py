@@ -25,7 +25,11 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:nbgrader")  # its database layer warns
 
-from aekit import grading  # noqa: E402
+from aekit.grading import autograde as autograding  # noqa: E402
+from aekit.grading.__main__ import main  # noqa: E402
+from aekit.grading import commands  # noqa: E402
+from aekit.grading.plugins import TIME_LIMIT  # noqa: E402
+from aekit.grading.structure import check_structure, find_leaks  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "lessons" / "assignments"
@@ -132,7 +136,7 @@ def _run_jobs(jobs: dict[str, list[list[str]]]) -> dict[str, dict]:
     """Run each job's CLI commands in one fresh Python, two jobs at a time."""
     env = dict(os.environ, MPLBACKEND="Agg")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    script = ("import sys\nfrom aekit.grading import main\nfor args in {!r}:\n"
+    script = ("import sys\nfrom aekit.grading.__main__ import main\nfor args in {!r}:\n"
               "    code = main(args)\n    print(f'EXIT {{code}}', flush=True)\n")
 
     def run(commands):
@@ -218,7 +222,7 @@ def graded(tmp_path_factory):
     base = root / "course"
     shutil.copytree(COURSE / "source", base / "source")
     shutil.copy(COURSE / "nbgrader_config.py", base)
-    grading.release(base)
+    commands.release(base)
     jobs = {}
     for name in NAMES:
         course = root / name
@@ -236,7 +240,7 @@ def graded(tmp_path_factory):
     (tiny / "source" / "tiny").mkdir(parents=True)
     shutil.copy(COURSE / "nbgrader_config.py", tiny)
     nbformat.write(_tiny_source(), str(tiny / "source" / "tiny" / "tiny.ipynb"))
-    grading.release(tiny)
+    commands.release(tiny)
     release, source = _read(tiny / "release/tiny/tiny.ipynb"), _read(tiny / "source/tiny/tiny.ipynb")
     for student, nb in _tiny_submissions(release, source).items():
         _submit(tiny, student, "tiny", nb)
@@ -289,9 +293,9 @@ def test_find_leaks_reports_solution_lines():
         "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()")])
     leaky = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "def f(x):\n    return torch.sigmoid(x) * 2")])
-    assert grading.find_leaks(source, clean) == []
-    assert grading.find_leaks(source, leaky) == ["return torch.sigmoid(x) * 2"]
-    assert grading.find_leaks(source, source)[:2] == ["BEGIN SOLUTION", "END SOLUTION"]
+    assert find_leaks(source, clean) == []
+    assert find_leaks(source, leaky) == ["return torch.sigmoid(x) * 2"]
+    assert find_leaks(source, source)[:2] == ["BEGIN SOLUTION", "END SOLUTION"]
 
 
 def _release_nb(name="rbm_cd1"):
@@ -304,43 +308,43 @@ def _index(nb, gid):
 
 def test_check_structure_finds_each_kind_of_damage():
     release = _release_nb()
-    assert grading.check_structure(release, copy.deepcopy(release)) == []
+    assert check_structure(release, copy.deepcopy(release)) == []
 
     nb = copy.deepcopy(release)
     del nb.cells[_index(nb, "test_cd1")]
-    issues = grading.check_structure(release, nb)
+    issues = check_structure(release, nb)
     assert [(i.grade_id, i.problem, i.forfeits) for i in issues] == [("test_cd1", "deleted", True)]
 
     nb = copy.deepcopy(release)
     nb.cells.append(nb.cells.pop(_index(nb, "test_conditionals")))
-    issues = grading.check_structure(release, nb)
+    issues = check_structure(release, nb)
     assert [(i.grade_id, i.problem, i.forfeits) for i in issues] == [("test_conditionals", "moved", True)]
 
     nb = copy.deepcopy(release)  # an answer cell moved: flagged, but it carries no points itself
     nb.cells.append(nb.cells.pop(_index(nb, "unroll")))
-    assert [(i.problem, i.forfeits) for i in grading.check_structure(release, nb)] == [("moved", False)]
+    assert [(i.problem, i.forfeits) for i in check_structure(release, nb)] == [("moved", False)]
 
     nb = copy.deepcopy(release)
     i = _index(nb, "test_stack")
     nb.cells[i] = nbformat.v4.new_raw_cell(nb.cells[i].source, metadata=nb.cells[i].metadata)
-    issues = grading.check_structure(release, nb)
+    issues = check_structure(release, nb)
     assert [(i.grade_id, i.problem, i.forfeits) for i in issues] == [("test_stack", "retyped", True)]
 
     nb = copy.deepcopy(release)  # a read-only cell edited; a test cell pasted twice in place
     nb.cells[_index(nb, "test_unroll")].source += "\nassert True"
     i = _index(nb, "test_cd1")
     nb.cells.insert(i, copy.deepcopy(nb.cells[i]))
-    found = {(i.grade_id, i.problem, i.forfeits) for i in grading.check_structure(release, nb)}
+    found = {(i.grade_id, i.problem, i.forfeits) for i in check_structure(release, nb)}
     assert found == {("test_unroll", "edited", False), ("test_cd1", "duplicated", False)}
 
     nb = copy.deepcopy(release)  # pasted at the end: nbgrader grades the last copy, out of place
     nb.cells.append(copy.deepcopy(nb.cells[_index(nb, "test_cd1")]))
-    found = {(i.grade_id, i.problem, i.forfeits) for i in grading.check_structure(release, nb)}
+    found = {(i.grade_id, i.problem, i.forfeits) for i in check_structure(release, nb)}
     assert found == {("test_cd1", "duplicated", False), ("test_cd1", "moved", True)}
 
     nb = copy.deepcopy(release)  # metadata lost by copying a cell's text into a new cell
     nb.cells[_index(nb, "test_cd1")].metadata = {}
-    assert [i.problem for i in grading.check_structure(release, nb)] == ["deleted"]
+    assert [i.problem for i in check_structure(release, nb)] == ["deleted"]
 
 
 def test_collect_copies_one_submission_per_student(tmp_path):
@@ -352,7 +356,7 @@ def test_collect_copies_one_submission_per_student(tmp_path):
                  "bad id!/kl_sparsity.ipynb", "dave/notes.txt", "erin/a.ipynb", "erin/b.ipynb"):
         (inbox / path).parent.mkdir(parents=True, exist_ok=True)
         (inbox / path).write_text(path)
-    notes = dict(grading.collect(course, "kl_sparsity", inbox))
+    notes = dict(commands.collect(course, "kl_sparsity", inbox))
     submitted = course / "submitted"
     assert sorted(p.relative_to(submitted).as_posix() for p in submitted.rglob("*.ipynb")) == [
         "alice/kl_sparsity/kl_sparsity.ipynb", "bob/kl_sparsity/kl_sparsity.ipynb",
@@ -361,15 +365,15 @@ def test_collect_copies_one_submission_per_student(tmp_path):
     assert notes["alice"] == notes["carol"] == "ok" and "renamed" in notes["bob"]
     assert notes["bad id!"].startswith("skipped") and notes["dave"].startswith("skipped")
     assert "missing kl_sparsity.ipynb" in notes["erin"]
-    assert "replaced" in dict(grading.collect(course, "kl_sparsity", inbox))["alice"]
+    assert "replaced" in dict(commands.collect(course, "kl_sparsity", inbox))["alice"]
 
 
 def test_command_line_explains_a_wrong_assignment_name(tmp_path, capsys):
     shutil.copy(COURSE / "nbgrader_config.py", tmp_path)
     shutil.copytree(COURSE / "source" / "rbm_cd1", tmp_path / "source" / "rbm_cd1")
-    assert grading.main(["--course", str(tmp_path), "autograde", "rbm"]) == 2
+    assert main(["--course", str(tmp_path), "autograde", "rbm"]) == 2
     assert "unknown assignment(s) ['rbm']; the course has ['rbm_cd1']" in capsys.readouterr().err
-    assert grading.main(["--course", str(tmp_path / "nowhere"), "release"]) == 2
+    assert main(["--course", str(tmp_path / "nowhere"), "release"]) == 2
     assert "no nbgrader_config.py" in capsys.readouterr().err
 
 
@@ -473,7 +477,7 @@ def test_dead_kernel_and_time_limit_leave_no_marks_behind(graded):
     errors = {_gid(c): [o.ename for o in c.outputs if o.output_type == "error"]
               for c in looped.cells if c.cell_type == "code"}
     assert "CellTimeoutError" in errors["square"]
-    assert errors["test_square"] == [grading.TIME_LIMIT]  # not run at all after the deadline
+    assert errors["test_square"] == [TIME_LIMIT]  # not run at all after the deadline
     assert float(_summary(tiny, "tiny")["loop"]["seconds"]) < TINY_TIMEOUT + 60
 
 
@@ -504,10 +508,10 @@ def test_an_error_while_grading_one_student_does_not_stop_the_batch(graded, monk
     def fake(api, course, name, student, references, log):
         if student == "deleted":
             raise RuntimeError("the gradebook is locked")
-        return grading.SubmissionResult(student, name, score=5.0, max_score=5.0)
+        return autograding.SubmissionResult(student, name, score=5.0, max_score=5.0)
 
-    monkeypatch.setattr(grading, "_grade_student", fake)
-    results = grading.autograde(course, "tiny")
+    monkeypatch.setattr(autograding, "_grade_student", fake)
+    results = autograding.autograde(course, "tiny")
     assert [r.student for r in results] == sorted(_summary(graded["root"] / "tiny", "tiny"))
     broken = next(r for r in results if r.student == "deleted")
     assert broken.flagged and "could not be graded (RuntimeError: the gradebook is locked)" in broken.flags[0]
