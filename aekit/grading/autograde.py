@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,13 +87,16 @@ def _zero(gb: Gradebook, assignment: str, notebook: str, student: str, grade_ids
             grade = gb.find_grade(gid, notebook, assignment, student)
         except MissingEntry:
             continue
-        grade.auto_score = 0.0
+        # nbgrader's score is the manual score (plus extra credit) when there is one: a mark
+        # given by hand in an earlier round would outlive the zero.
+        grade.auto_score, grade.manual_score, grade.extra_credit = 0.0, None, None
         grade.needs_manual_grade = True  # shows up for review in nbgrader's formgrader
     gb.db.commit()
 
 
-def _grade_notebook(api, course: Path, name: str, student: str, nb_name: str,
-                    reference, pre_flags: list[str], forfeit: list[str], result: dict | None) -> list[str]:
+def _grade_notebook(api, course: Path, name: str, student: str, nb_name: str, reference,
+                    pre_flags: list[str], forfeit: list[str], result: dict | None,
+                    unreadable: bool = False) -> list[str]:
     """Check one autograded notebook, zero what was not earned, add the note; return flags."""
     flags = list(pre_flags)
     out_path = course / "autograded" / student / name / f"{nb_name}.ipynb"
@@ -100,7 +104,7 @@ def _grade_notebook(api, course: Path, name: str, student: str, nb_name: str,
     if not out_path.exists():
         zero_all = True
         sub_path = course / "submitted" / student / name / f"{nb_name}.ipynb"
-        if result is not None and sub_path.exists():
+        if result is not None and sub_path.exists() and not unreadable:
             flags.append(f"{nb_name}: scored 0 because {failure_reason(result)}")
         try:
             submitted = read_notebook(sub_path)
@@ -199,7 +203,7 @@ def _grade_student(api, course: Path, name: str, student: str, references: dict,
     """Check, autograde and post-check one student's submission."""
     pre: dict[str, list[str]] = {}
     forfeit: dict[str, list[str]] = {}
-    readable = True
+    unreadable: list[str] = []
     for nb_name, reference in references.items():
         path = course / "submitted" / student / name / f"{nb_name}.ipynb"
         pre[nb_name], forfeit[nb_name] = [], []
@@ -209,7 +213,7 @@ def _grade_student(api, course: Path, name: str, student: str, references: dict,
         try:
             nb = read_notebook(path)
         except Exception as error:  # not JSON, not a notebook
-            readable = False
+            unreadable.append(nb_name)
             pre[nb_name].append(f"{nb_name}: scored 0 because the file is not a readable "
                                 f"notebook ({type(error).__name__})")
             continue
@@ -217,9 +221,20 @@ def _grade_student(api, course: Path, name: str, student: str, references: dict,
             pre[nb_name].append(f"{nb_name}: {issue}" + ("; scored 0" if issue.forfeits else ""))
             if issue.forfeits:
                 forfeit[nb_name].append(issue.grade_id)
+    folder = course / "submitted" / student / name
     outcome = None
-    if readable:
-        outcome = api.autograde(name, student, force=True, create=True)
+    if any((folder / f"{n}.ipynb").exists() for n in references if n not in unreadable):
+        # nbgrader fails on a file it cannot read, and with it the whole submission: the
+        # unreadable notebooks wait outside while it grades the others (which it records as
+        # not submitted), and are scored 0 below.
+        with tempfile.TemporaryDirectory(prefix="aekit-unreadable-") as aside:
+            for n in unreadable:
+                shutil.move(str(folder / f"{n}.ipynb"), aside)
+            try:
+                outcome = api.autograde(name, student, force=True, create=True)
+            finally:
+                for n in unreadable:
+                    shutil.move(str(Path(aside) / f"{n}.ipynb"), str(folder / f"{n}.ipynb"))
         if log is not None:
             log.append(f"== {student}\n{outcome.get('log', '')}{outcome.get('error', '')}")
     else:  # nbgrader would fail on it; record the submission and grade it 0 ourselves
@@ -227,7 +242,7 @@ def _grade_student(api, course: Path, name: str, student: str, references: dict,
     flags = []
     for nb_name, reference in references.items():
         flags += _grade_notebook(api, course, name, student, nb_name, reference,
-                                 pre[nb_name], forfeit[nb_name], outcome)
+                                 pre[nb_name], forfeit[nb_name], outcome, nb_name in unreadable)
     return _result(api, name, student, flags)
 
 

@@ -212,6 +212,43 @@ def _tiny_submissions(release_nb, source_nb) -> dict:
 
 
 TINY_TIMEOUT = 10  # seconds for a whole tiny notebook
+PAIR = ("part_a", "part_b")  # a two-notebook assignment: two copies of the tiny one
+
+
+def _pair_course(root: Path, tiny: Path) -> list[list[str]]:
+    """A two-notebook assignment whose students had marks given by hand in an earlier round."""
+    pair = root / "pair"
+    for part in PAIR:
+        (pair / "source" / "pair").mkdir(parents=True, exist_ok=True)
+        shutil.copy(tiny / "source" / "tiny" / "tiny.ipynb", pair / "source" / "pair" / f"{part}.ipynb")
+    shutil.copy(COURSE / "nbgrader_config.py", pair)
+    commands.release(pair)
+    release, source = _read(pair / "release/pair/part_a.ipynb"), _read(pair / "source/pair/part_a.ipynb")
+    tiny_nbs = _tiny_submissions(release, source)
+    students = {"half_unreadable": ("solution", "unreadable"), "dead_marked": ("dead", "solution"),
+                "loop_marked": ("loop", "solution"), "deleted_marked": ("deleted", "solution")}
+    for student, kinds in students.items():
+        folder = pair / "submitted" / student / "pair"
+        folder.mkdir(parents=True)
+        for part, kind in zip(PAIR, kinds):
+            nb = tiny_nbs[kind]
+            if isinstance(nb, str):
+                (folder / f"{part}.ipynb").write_text(nb)
+            else:
+                nbformat.write(nb, str(folder / f"{part}.ipynb"))
+    # Full marks by hand from an earlier round (and extra credit on part_a of two of them).
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{pair / 'gradebook.db'}", "aekit") as gb:
+        for student in students:
+            gb.update_or_create_student(student)
+            for notebook in gb.update_or_create_submission("pair", student).notebooks:
+                for grade in notebook.grades:
+                    grade.manual_score, grade.needs_manual_grade = grade.max_score, False
+                    if notebook.name == "part_a" and student in ("dead_marked", "loop_marked"):
+                        grade.extra_credit = 1.0
+        gb.db.commit()
+        assert gb.find_submission("pair", "dead_marked").score == 13
+    return [["--course", str(pair), "autograde", "pair", "--timeout", str(TINY_TIMEOUT)]]
 
 
 # --------------------------------------------------------------------------- the fixture
@@ -261,6 +298,7 @@ def graded(tmp_path_factory):
     shutil.copytree(tiny, solved_release, ignore=shutil.ignore_patterns("submitted", "autograded"))
     nbformat.write(_solved(release, source), str(solved_release / "release/tiny/tiny.ipynb"))
     jobs["tiny_solved_release"] = [["--course", str(solved_release), "validate", "tiny", "--only", "release"]]
+    jobs["pair"] = _pair_course(root, tiny)
 
     runs = _run_jobs(jobs)
     for key, run in runs.items():
@@ -517,3 +555,31 @@ def test_an_error_while_grading_one_student_does_not_stop_the_batch(graded, monk
     assert broken.flagged and "could not be graded (RuntimeError: the gradebook is locked)" in broken.flags[0]
     assert all(not r.flagged for r in results if r.student != "deleted")
     assert _summary(course, "tiny")["deleted"]["status"] == "FLAGGED"
+
+
+@pytest.mark.slow
+def test_zeroed_cells_keep_no_mark_given_by_hand_earlier(graded):
+    """nbgrader's score is the manual score when there is one: zeroing must clear it too."""
+    run = graded["runs"]["pair"]
+    assert run["codes"] == [0], run["output"][-3000:]
+    rows = _summary(graded["root"] / "pair", "pair")
+    # part_a: 0 after a dead kernel or the time limit, 3 without its deleted test_square; part_b
+    # is the solution (5), but nbgrader gives up on the whole submission when a kernel dies.
+    expected = {"dead_marked": "0.0", "loop_marked": "5.0", "deleted_marked": "8.0"}
+    for student, score in expected.items():
+        row = rows[student]
+        assert (row["score"], row["max_score"], row["status"]) == (score, "10.0", "FLAGGED"), (student, row)
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{graded['root'] / 'pair' / 'gradebook.db'}", "aekit") as gb:
+        dead = gb.find_submission_notebook("part_a", "pair", "dead_marked")
+        assert dead.score == 0 and all(g.manual_score is None and g.needs_manual_grade for g in dead.grades)
+
+
+@pytest.mark.slow
+def test_one_unreadable_notebook_leaves_the_others_graded(graded):
+    row = _summary(graded["root"] / "pair", "pair")["half_unreadable"]
+    assert (row["score"], row["max_score"], row["status"]) == ("5.0", "10.0", "FLAGGED"), row
+    assert "part_b: scored 0 because the file is not a readable notebook" in row["flags"]
+    assert "part_a" not in row["flags"]  # nothing wrong with the readable one
+    submitted = graded["root"] / "pair" / "submitted" / "half_unreadable" / "pair"
+    assert (submitted / "part_b.ipynb").read_text() == '{"cells": [ this is not JSON'  # left as it was
