@@ -25,7 +25,11 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 pytestmark = pytest.mark.filterwarnings("ignore::Warning:nbgrader")  # its database layer warns
 
-from aekit import grading  # noqa: E402
+from aekit.grading import autograde as autograding  # noqa: E402
+from aekit.grading.__main__ import main  # noqa: E402
+from aekit.grading import commands  # noqa: E402
+from aekit.grading.plugins import TIME_LIMIT  # noqa: E402
+from aekit.grading.structure import check_structure, find_leaks  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 COURSE = REPO / "lessons" / "assignments"
@@ -132,7 +136,7 @@ def _run_jobs(jobs: dict[str, list[list[str]]]) -> dict[str, dict]:
     """Run each job's CLI commands in one fresh Python, two jobs at a time."""
     env = dict(os.environ, MPLBACKEND="Agg")
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    script = ("import sys\nfrom aekit.grading import main\nfor args in {!r}:\n"
+    script = ("import sys\nfrom aekit.grading.__main__ import main\nfor args in {!r}:\n"
               "    code = main(args)\n    print(f'EXIT {{code}}', flush=True)\n")
 
     def run(commands):
@@ -208,6 +212,43 @@ def _tiny_submissions(release_nb, source_nb) -> dict:
 
 
 TINY_TIMEOUT = 10  # seconds for a whole tiny notebook
+PAIR = ("part_a", "part_b")  # a two-notebook assignment: two copies of the tiny one
+
+
+def _pair_course(root: Path, tiny: Path) -> list[list[str]]:
+    """A two-notebook assignment whose students had marks given by hand in an earlier round."""
+    pair = root / "pair"
+    for part in PAIR:
+        (pair / "source" / "pair").mkdir(parents=True, exist_ok=True)
+        shutil.copy(tiny / "source" / "tiny" / "tiny.ipynb", pair / "source" / "pair" / f"{part}.ipynb")
+    shutil.copy(COURSE / "nbgrader_config.py", pair)
+    commands.release(pair)
+    release, source = _read(pair / "release/pair/part_a.ipynb"), _read(pair / "source/pair/part_a.ipynb")
+    tiny_nbs = _tiny_submissions(release, source)
+    students = {"half_unreadable": ("solution", "unreadable"), "dead_marked": ("dead", "solution"),
+                "loop_marked": ("loop", "solution"), "deleted_marked": ("deleted", "solution")}
+    for student, kinds in students.items():
+        folder = pair / "submitted" / student / "pair"
+        folder.mkdir(parents=True)
+        for part, kind in zip(PAIR, kinds):
+            nb = tiny_nbs[kind]
+            if isinstance(nb, str):
+                (folder / f"{part}.ipynb").write_text(nb)
+            else:
+                nbformat.write(nb, str(folder / f"{part}.ipynb"))
+    # Full marks by hand from an earlier round (and extra credit on part_a of two of them).
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{pair / 'gradebook.db'}", "aekit") as gb:
+        for student in students:
+            gb.update_or_create_student(student)
+            for notebook in gb.update_or_create_submission("pair", student).notebooks:
+                for grade in notebook.grades:
+                    grade.manual_score, grade.needs_manual_grade = grade.max_score, False
+                    if notebook.name == "part_a" and student in ("dead_marked", "loop_marked"):
+                        grade.extra_credit = 1.0
+        gb.db.commit()
+        assert gb.find_submission("pair", "dead_marked").score == 13
+    return [["--course", str(pair), "autograde", "pair", "--timeout", str(TINY_TIMEOUT)]]
 
 
 # --------------------------------------------------------------------------- the fixture
@@ -218,7 +259,7 @@ def graded(tmp_path_factory):
     base = root / "course"
     shutil.copytree(COURSE / "source", base / "source")
     shutil.copy(COURSE / "nbgrader_config.py", base)
-    grading.release(base)
+    commands.release(base)
     jobs = {}
     for name in NAMES:
         course = root / name
@@ -236,7 +277,7 @@ def graded(tmp_path_factory):
     (tiny / "source" / "tiny").mkdir(parents=True)
     shutil.copy(COURSE / "nbgrader_config.py", tiny)
     nbformat.write(_tiny_source(), str(tiny / "source" / "tiny" / "tiny.ipynb"))
-    grading.release(tiny)
+    commands.release(tiny)
     release, source = _read(tiny / "release/tiny/tiny.ipynb"), _read(tiny / "source/tiny/tiny.ipynb")
     for student, nb in _tiny_submissions(release, source).items():
         _submit(tiny, student, "tiny", nb)
@@ -257,6 +298,7 @@ def graded(tmp_path_factory):
     shutil.copytree(tiny, solved_release, ignore=shutil.ignore_patterns("submitted", "autograded"))
     nbformat.write(_solved(release, source), str(solved_release / "release/tiny/tiny.ipynb"))
     jobs["tiny_solved_release"] = [["--course", str(solved_release), "validate", "tiny", "--only", "release"]]
+    jobs["pair"] = _pair_course(root, tiny)
 
     runs = _run_jobs(jobs)
     for key, run in runs.items():
@@ -289,9 +331,9 @@ def test_find_leaks_reports_solution_lines():
         "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()")])
     leaky = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
         "def f(x):\n    return torch.sigmoid(x) * 2")])
-    assert grading.find_leaks(source, clean) == []
-    assert grading.find_leaks(source, leaky) == ["return torch.sigmoid(x) * 2"]
-    assert grading.find_leaks(source, source)[:2] == ["BEGIN SOLUTION", "END SOLUTION"]
+    assert find_leaks(source, clean) == []
+    assert find_leaks(source, leaky) == ["return torch.sigmoid(x) * 2"]
+    assert find_leaks(source, source)[:2] == ["BEGIN SOLUTION", "END SOLUTION"]
 
 
 def _release_nb(name="rbm_cd1"):
@@ -304,43 +346,43 @@ def _index(nb, gid):
 
 def test_check_structure_finds_each_kind_of_damage():
     release = _release_nb()
-    assert grading.check_structure(release, copy.deepcopy(release)) == []
+    assert check_structure(release, copy.deepcopy(release)) == []
 
     nb = copy.deepcopy(release)
     del nb.cells[_index(nb, "test_cd1")]
-    issues = grading.check_structure(release, nb)
+    issues = check_structure(release, nb)
     assert [(i.grade_id, i.problem, i.forfeits) for i in issues] == [("test_cd1", "deleted", True)]
 
     nb = copy.deepcopy(release)
     nb.cells.append(nb.cells.pop(_index(nb, "test_conditionals")))
-    issues = grading.check_structure(release, nb)
+    issues = check_structure(release, nb)
     assert [(i.grade_id, i.problem, i.forfeits) for i in issues] == [("test_conditionals", "moved", True)]
 
     nb = copy.deepcopy(release)  # an answer cell moved: flagged, but it carries no points itself
     nb.cells.append(nb.cells.pop(_index(nb, "unroll")))
-    assert [(i.problem, i.forfeits) for i in grading.check_structure(release, nb)] == [("moved", False)]
+    assert [(i.problem, i.forfeits) for i in check_structure(release, nb)] == [("moved", False)]
 
     nb = copy.deepcopy(release)
     i = _index(nb, "test_stack")
     nb.cells[i] = nbformat.v4.new_raw_cell(nb.cells[i].source, metadata=nb.cells[i].metadata)
-    issues = grading.check_structure(release, nb)
+    issues = check_structure(release, nb)
     assert [(i.grade_id, i.problem, i.forfeits) for i in issues] == [("test_stack", "retyped", True)]
 
     nb = copy.deepcopy(release)  # a read-only cell edited; a test cell pasted twice in place
     nb.cells[_index(nb, "test_unroll")].source += "\nassert True"
     i = _index(nb, "test_cd1")
     nb.cells.insert(i, copy.deepcopy(nb.cells[i]))
-    found = {(i.grade_id, i.problem, i.forfeits) for i in grading.check_structure(release, nb)}
+    found = {(i.grade_id, i.problem, i.forfeits) for i in check_structure(release, nb)}
     assert found == {("test_unroll", "edited", False), ("test_cd1", "duplicated", False)}
 
     nb = copy.deepcopy(release)  # pasted at the end: nbgrader grades the last copy, out of place
     nb.cells.append(copy.deepcopy(nb.cells[_index(nb, "test_cd1")]))
-    found = {(i.grade_id, i.problem, i.forfeits) for i in grading.check_structure(release, nb)}
+    found = {(i.grade_id, i.problem, i.forfeits) for i in check_structure(release, nb)}
     assert found == {("test_cd1", "duplicated", False), ("test_cd1", "moved", True)}
 
     nb = copy.deepcopy(release)  # metadata lost by copying a cell's text into a new cell
     nb.cells[_index(nb, "test_cd1")].metadata = {}
-    assert [i.problem for i in grading.check_structure(release, nb)] == ["deleted"]
+    assert [i.problem for i in check_structure(release, nb)] == ["deleted"]
 
 
 def test_collect_copies_one_submission_per_student(tmp_path):
@@ -352,7 +394,7 @@ def test_collect_copies_one_submission_per_student(tmp_path):
                  "bad id!/kl_sparsity.ipynb", "dave/notes.txt", "erin/a.ipynb", "erin/b.ipynb"):
         (inbox / path).parent.mkdir(parents=True, exist_ok=True)
         (inbox / path).write_text(path)
-    notes = dict(grading.collect(course, "kl_sparsity", inbox))
+    notes = dict(commands.collect(course, "kl_sparsity", inbox))
     submitted = course / "submitted"
     assert sorted(p.relative_to(submitted).as_posix() for p in submitted.rglob("*.ipynb")) == [
         "alice/kl_sparsity/kl_sparsity.ipynb", "bob/kl_sparsity/kl_sparsity.ipynb",
@@ -361,15 +403,15 @@ def test_collect_copies_one_submission_per_student(tmp_path):
     assert notes["alice"] == notes["carol"] == "ok" and "renamed" in notes["bob"]
     assert notes["bad id!"].startswith("skipped") and notes["dave"].startswith("skipped")
     assert "missing kl_sparsity.ipynb" in notes["erin"]
-    assert "replaced" in dict(grading.collect(course, "kl_sparsity", inbox))["alice"]
+    assert "replaced" in dict(commands.collect(course, "kl_sparsity", inbox))["alice"]
 
 
 def test_command_line_explains_a_wrong_assignment_name(tmp_path, capsys):
     shutil.copy(COURSE / "nbgrader_config.py", tmp_path)
     shutil.copytree(COURSE / "source" / "rbm_cd1", tmp_path / "source" / "rbm_cd1")
-    assert grading.main(["--course", str(tmp_path), "autograde", "rbm"]) == 2
+    assert main(["--course", str(tmp_path), "autograde", "rbm"]) == 2
     assert "unknown assignment(s) ['rbm']; the course has ['rbm_cd1']" in capsys.readouterr().err
-    assert grading.main(["--course", str(tmp_path / "nowhere"), "release"]) == 2
+    assert main(["--course", str(tmp_path / "nowhere"), "release"]) == 2
     assert "no nbgrader_config.py" in capsys.readouterr().err
 
 
@@ -473,7 +515,7 @@ def test_dead_kernel_and_time_limit_leave_no_marks_behind(graded):
     errors = {_gid(c): [o.ename for o in c.outputs if o.output_type == "error"]
               for c in looped.cells if c.cell_type == "code"}
     assert "CellTimeoutError" in errors["square"]
-    assert errors["test_square"] == [grading.TIME_LIMIT]  # not run at all after the deadline
+    assert errors["test_square"] == [TIME_LIMIT]  # not run at all after the deadline
     assert float(_summary(tiny, "tiny")["loop"]["seconds"]) < TINY_TIMEOUT + 60
 
 
@@ -504,12 +546,40 @@ def test_an_error_while_grading_one_student_does_not_stop_the_batch(graded, monk
     def fake(api, course, name, student, references, log):
         if student == "deleted":
             raise RuntimeError("the gradebook is locked")
-        return grading.SubmissionResult(student, name, score=5.0, max_score=5.0)
+        return autograding.SubmissionResult(student, name, score=5.0, max_score=5.0)
 
-    monkeypatch.setattr(grading, "_grade_student", fake)
-    results = grading.autograde(course, "tiny")
+    monkeypatch.setattr(autograding, "_grade_student", fake)
+    results = autograding.autograde(course, "tiny")
     assert [r.student for r in results] == sorted(_summary(graded["root"] / "tiny", "tiny"))
     broken = next(r for r in results if r.student == "deleted")
     assert broken.flagged and "could not be graded (RuntimeError: the gradebook is locked)" in broken.flags[0]
     assert all(not r.flagged for r in results if r.student != "deleted")
     assert _summary(course, "tiny")["deleted"]["status"] == "FLAGGED"
+
+
+@pytest.mark.slow
+def test_zeroed_cells_keep_no_mark_given_by_hand_earlier(graded):
+    """nbgrader's score is the manual score when there is one: zeroing must clear it too."""
+    run = graded["runs"]["pair"]
+    assert run["codes"] == [0], run["output"][-3000:]
+    rows = _summary(graded["root"] / "pair", "pair")
+    # part_a: 0 after a dead kernel or the time limit, 3 without its deleted test_square; part_b
+    # is the solution (5), but nbgrader gives up on the whole submission when a kernel dies.
+    expected = {"dead_marked": "0.0", "loop_marked": "5.0", "deleted_marked": "8.0"}
+    for student, score in expected.items():
+        row = rows[student]
+        assert (row["score"], row["max_score"], row["status"]) == (score, "10.0", "FLAGGED"), (student, row)
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{graded['root'] / 'pair' / 'gradebook.db'}", "aekit") as gb:
+        dead = gb.find_submission_notebook("part_a", "pair", "dead_marked")
+        assert dead.score == 0 and all(g.manual_score is None and g.needs_manual_grade for g in dead.grades)
+
+
+@pytest.mark.slow
+def test_one_unreadable_notebook_leaves_the_others_graded(graded):
+    row = _summary(graded["root"] / "pair", "pair")["half_unreadable"]
+    assert (row["score"], row["max_score"], row["status"]) == ("5.0", "10.0", "FLAGGED"), row
+    assert "part_b: scored 0 because the file is not a readable notebook" in row["flags"]
+    assert "part_a" not in row["flags"]  # nothing wrong with the readable one
+    submitted = graded["root"] / "pair" / "submitted" / "half_unreadable" / "pair"
+    assert (submitted / "part_b.ipynb").read_text() == '{"cells": [ this is not JSON'  # left as it was
