@@ -4,24 +4,22 @@ Fashion-MNIST and MNIST are looked for, in order, in the system data directory (
 ``dataset-fashion-mnist`` package puts them in ``/usr/share/datasets/fashion-mnist``), in the
 cache directory (``AEKIT_DATA``, default ``~/.cache/aekit``), and are then downloaded. Every
 file is checked against the SHA-256 of its decompressed content, so a system copy and a
-download are verified by the same table, and a download is written to a temporary file that
-is renamed only once it has passed its check.
+download are verified by the same table. A download is written to a temporary file that is
+synced to disk and renamed only once it has passed its check; it is created like any new file
+(``0o666`` less the umask, so a cache shared by a lab machine or a hub is readable by all).
 """
 from __future__ import annotations
 
-import gzip
-import hashlib
 import os
-import struct
-import tempfile
-import urllib.error
-import urllib.request
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+
+# IDX files and downloads live in aekit._idx; these names are public here.
+from aekit._idx import DataError, download, parse_idx, read_idx  # noqa: F401
+from aekit._idx import _CacheError, _download
 
 __all__ = [
     "Dataset",
@@ -32,10 +30,6 @@ __all__ = [
     "cache_dir",
     "sine_waves",
 ]
-
-
-class DataError(RuntimeError):
-    """A data set is missing, corrupted or cannot be fetched; the message says what to do."""
 
 
 @dataclass
@@ -68,57 +62,6 @@ class Dataset:
             f"{'sequences' if self.X_train.dim() == 3 else 'images'} "
             f"{'x'.join(map(str, self.image_shape))}, {len(self.classes)} classes)"
         )
-
-
-# --------------------------------------------------------------------------- IDX files
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
-
-
-def _open_bytes(path: Path) -> bytes:
-    """Read a file, decompressing it if it is gzip; a damaged file raises DataError."""
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as err:
-            raise DataError(
-                f"{path} is not a complete gzip file ({err}); it is truncated or corrupted. "
-                f"Delete it and load the data set again."
-            ) from err
-    return raw
-
-
-def parse_idx(raw: bytes, source: str = "IDX data") -> np.ndarray:
-    """Parse the bytes of an IDX file (the MNIST format) into a NumPy array."""
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
-        raise DataError(f"{source} is not an IDX file (bad magic number {raw[:4]!r})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{source} is truncated: its header is incomplete")
-    shape = struct.unpack(f">{ndim}I", raw[4:header])
-    dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise DataError(
-            f"{source} holds {len(raw) - header} bytes of data but its header promises "
-            f"{expected} (shape {shape}); it is truncated or corrupted. Delete it and load again."
-        )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
-
-
-def read_idx(path: str | os.PathLike, sha256: str | None = None) -> np.ndarray:
-    """Read an IDX file (optionally gzip-compressed), checking its decompressed SHA-256."""
-    path = Path(path)
-    raw = _open_bytes(path)
-    if sha256 is not None:
-        digest = hashlib.sha256(raw).hexdigest()
-        if digest != sha256:
-            raise DataError(
-                f"{path} fails its checksum (SHA-256 {digest[:12]}..., expected "
-                f"{sha256[:12]}...): it is corrupted or a different file. Delete it and load again."
-            )
-    return parse_idx(raw, str(path))
 
 
 # --------------------------------------------------------------------------- sources
@@ -179,33 +122,6 @@ def _candidates(name: str, stem: str) -> list[Path]:
     return [d / f"{stem}{ext}" for d in dirs for ext in (".gz", "")]
 
 
-def download(url: str, dest: Path, sha256: str, progress: bool = True) -> Path:
-    """Download ``url`` to ``dest`` atomically, checking the decompressed SHA-256.
-
-    The bytes go to a temporary file beside ``dest``; it is renamed to ``dest`` only after the
-    download completed and passed its checksum, so an interrupted or corrupted download never
-    leaves a partial file behind.
-    """
-    from tqdm.auto import tqdm
-
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            total = int(response.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
-                      disable=not progress, leave=False) as bar:
-                while chunk := response.read(1 << 16):
-                    out.write(chunk)
-                    bar.update(len(chunk))
-        read_idx(tmp, sha256)  # raises DataError on a truncated or corrupted download
-        os.replace(tmp, dest)
-        return dest
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _fetch(name: str, stem: str, progress: bool) -> np.ndarray:
     spec = _SOURCES[name]
     digest = spec["sha256"][stem]
@@ -216,8 +132,10 @@ def _fetch(name: str, stem: str, progress: bool) -> np.ndarray:
     errors = []
     for mirror in spec["mirrors"]:
         try:
-            return read_idx(download(mirror + stem + ".gz", dest, digest, progress), digest)
-        except (urllib.error.URLError, OSError, DataError) as err:
+            return _download(mirror + stem + ".gz", dest, digest, progress)
+        except _CacheError:
+            raise
+        except (OSError, DataError) as err:  # URLError and socket errors are OSErrors
             errors.append(f"{mirror}: {err}")
     looked = ", ".join(str(p.parent) for p in _candidates(name, stem)[::2])
     raise DataError(
