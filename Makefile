@@ -113,7 +113,7 @@ $(HUB_PROXY):
 
 hub-env: $(HUB_STAMP) $(HUB_PROXY)
 
-hub: setup hub-env
+hub: hub-env
 	$(HUB_ENV) $(HUB_VENV)/bin/python -m hub.admin install
 	@echo "Starting JupyterHub on http://127.0.0.1:$(HUB_PORT) (Ctrl-C to stop)."
 	$(HUB_ENV) AEKIT_HUB_PORT=$(HUB_PORT) $(HUB_VENV)/bin/python -m hub.admin start
@@ -130,8 +130,8 @@ hub-release: hub-env
 	@test -n "$(ASSIGNMENT)" -a -n "$(INSTRUCTOR)" || { echo "usage: sudo make hub-release ASSIGNMENT=kl_sparsity INSTRUCTOR=grace"; exit 2; }
 	$(HUB_ENV) $(HUB_VENV)/bin/python -m hub.admin release $(ASSIGNMENT) --instructor $(INSTRUCTOR)
 
-hub-load: setup hub-env
-	$(HUB_ENV) $(PY) -m hub.load
+hub-load: hub-env
+	$(HUB_ENV) $(HUB_VENV)/bin/python -m hub.load
 
 # What the hub test needs, where it can be had (root); elsewhere that test skips and says why.
 hub-test-deps:

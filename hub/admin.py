@@ -124,6 +124,10 @@ class Hub:
         raise PermissionError(f"{user} is in neither {self.instructors} nor {self.students}")
 
     def course_dir(self, instructor: str) -> Path:
+        if instructor not in self.members(self.instructors):
+            raise ValueError(f"{instructor} is not an instructor of this hub (not in "
+                             f"{self.instructors}): add them with `make hub-user "
+                             f"NAME={instructor} ROLE=instructor`")
         return Path(pwd.getpwnam(instructor).pw_dir) / COURSE_FOLDER
 
 

@@ -47,7 +47,8 @@ c.JupyterHub.spawner_class = "localprocess"
 c.Spawner.cmd = [str(hub.venv / "bin" / "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
-c.Spawner.environment = {"PATH": f"{hub.venv / 'bin'}:{hub.root / 'bin'}:/usr/local/bin:/usr/bin:/bin"}
+c.Spawner.environment = {
+    "PATH": f"{hub.venv / 'bin'}:{hub.root / 'bin'}:/usr/local/bin:/usr/bin:/bin"}
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 90
 

@@ -50,12 +50,16 @@ class Student:
         if xsrf:
             form["_xsrf"] = xsrf.group(1)
         self.http.post(f"{self.url}/hub/login", data=form, timeout=120)
+        # As a browser: open the server's page (the hub sends it to the spawn page until the
+        # server is up, then the server logs the student in and sets its own cookies).
         deadline = time.monotonic() + SERVER_TIMEOUT_S
         while time.monotonic() < deadline:
-            reply = self.http.get(f"{self.server}/api/status", timeout=60)
-            if reply.ok and reply.headers.get("content-type", "").startswith("application/json"):
-                return time.perf_counter() - start
-            time.sleep(1)
+            page = self.http.get(f"{self.server}/lab", timeout=60)
+            if page.ok and page.url.split("?")[0].endswith(f"/user/{self.name}/lab"):
+                status = self.http.get(f"{self.server}/api/status", timeout=60)
+                if status.ok:
+                    return time.perf_counter() - start
+            time.sleep(2)
         raise RuntimeError(f"{self.name}: no server after {SERVER_TIMEOUT_S} s")
 
     def _headers(self) -> dict:
