@@ -1,0 +1,46 @@
+"""A real JupyterHub on 127.0.0.1 with throw-away system users, for the tests in this folder.
+
+It needs root (it creates users and JupyterHub starts servers as them), the hub's environment
+and proxy (`make test` installs both where it runs as root) and, for the browser steps,
+Debian's Chromium. Where one is missing, the tests that need it skip and say why.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+from hub.local import start_hub, why_no_hub  # noqa: E402
+
+# The same Chromium, with the same flags, as the lessons' browser test.
+_spec = importlib.util.spec_from_file_location("_lab_browser", REPO / "tests" / "browser" / "test_lab.py")
+_lab_browser = sys.modules["_lab_browser"] = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_lab_browser)
+CHROMIUM, CHROMIUM_FLAGS = _lab_browser.CHROMIUM, _lab_browser.CHROMIUM_FLAGS
+
+
+@pytest.fixture(scope="session")
+def class_hub():
+    """A running hub with an instructor and two students."""
+    reason = why_no_hub()
+    if reason:
+        pytest.skip(f"JUPYTERHUB TEST SKIPPED: {reason}")
+    with start_hub(n_students=2) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser(class_hub):
+    if not CHROMIUM.exists():
+        pytest.skip(f"JUPYTERHUB BROWSER STEPS SKIPPED: Chromium is not installed at {CHROMIUM} "
+                    f"(`make setup` installs Debian's chromium where apt-get is available).")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, contextlib.closing(playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)) as chromium:
+        yield chromium
