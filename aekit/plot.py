@@ -162,6 +162,12 @@ def _show_figures_in_ipython() -> None:
             return buf.getvalue()
 
         formatter.for_type(Figure, figure_png)
+    from aekit.site.frames import export_mode
+
+    if export_mode():  # the site build: every figure carries alt text
+        from aekit.site import figures
+
+        figures.install()
 
 
 _show_figures_in_ipython()
