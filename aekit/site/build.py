@@ -62,8 +62,12 @@ def _source_key(lesson: Path) -> str:
     return digest.hexdigest()
 
 
-def execute_lesson(lesson: Path, work: Path, timeout: int = 600) -> tuple[Path, float, bool]:
-    """Run one lesson in export mode into ``work/executed``; return (path, seconds, reused)."""
+def execute_lesson(lesson: Path, work: Path, timeout: int = 600,
+                   allow_errors: bool = False) -> tuple[Path, float, bool]:
+    """Run one lesson in export mode into ``work/executed``; return (path, seconds, reused).
+
+    A cell that raises stops the build, unless ``allow_errors``: then the page shows the error
+    (and the lesson is not kept for reuse)."""
     import nbformat
 
     from aekit.bench.lessons import run_notebook
@@ -78,20 +82,25 @@ def execute_lesson(lesson: Path, work: Path, timeout: int = 600) -> tuple[Path, 
     scratch = work / "running" / lesson.name
     scratch.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(lesson, scratch)
-    seconds, _ = run_notebook(scratch, save=True, timeout=timeout)
+    seconds, _ = run_notebook(scratch, save=True, timeout=timeout, allow_errors=allow_errors)
     nb = nbformat.read(scratch, as_version=4)
     pages.check_explorers(nb, lesson.name)
-    nb.metadata["aekit_site"] = {"key": key}
+    failed = any(out.get("output_type") == "error" for cell in nb.cells
+                 for out in cell.get("outputs", []))
+    if failed:
+        print(f"  {lesson.name}: a cell raised; its error is on the page", flush=True)
+    nb.metadata["aekit_site"] = {"key": "" if failed else key}
     nbformat.write(nb, executed)
     scratch.unlink()
     return executed, seconds, False
 
 
-def _run_all(lessons: Sequence[Path], work: Path, jobs: int) -> list[Path]:
+def _run_all(lessons: Sequence[Path], work: Path, jobs: int,
+             allow_errors: bool = False) -> list[Path]:
     os.environ["AEKIT_EXPORT"] = "1"  # the kernels inherit it
 
     def one(lesson: Path) -> Path:
-        path, seconds, reused = execute_lesson(lesson, work)
+        path, seconds, reused = execute_lesson(lesson, work, allow_errors=allow_errors)
         print(f"  {lesson.name}: {'reused' if reused else f'executed in {seconds:.0f} s'}",
               flush=True)
         return path
@@ -102,12 +111,13 @@ def _run_all(lessons: Sequence[Path], work: Path, jobs: int) -> list[Path]:
 
 def build_site(numbers: Sequence[str] = (), out: Path = REPO / "site",
                work: Path = REPO / "build" / "site", jobs: int = 2,
-               repo_url: str = DEFAULT_REPO_URL, branch: str = "main") -> dict:
+               repo_url: str = DEFAULT_REPO_URL, branch: str = "main",
+               allow_errors: bool = False) -> dict:
     """Build the site into ``out``; return :func:`site_report`'s figures plus the seconds."""
     start = time.perf_counter()
     lessons = lesson_paths(numbers)
     print(f"executing {len(lessons)} lessons in export mode ({jobs} at a time)", flush=True)
-    executed = _run_all(lessons, work, jobs)
+    executed = _run_all(lessons, work, jobs, allow_errors)
     book = work / "book"
     if book.exists():
         shutil.rmtree(book)
@@ -159,8 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repo-url", default=os.environ.get("SITE_REPO", DEFAULT_REPO_URL),
                         help="the GitHub repository the Binder button opens")
     parser.add_argument("--branch", default=os.environ.get("SITE_BRANCH", "main"))
+    parser.add_argument("--allow-errors", action="store_true",
+                        help="publish a lesson whose cell raises, with the error on its page")
     args = parser.parse_args(argv)
-    report = build_site(args.lessons, args.out, args.work, args.jobs, args.repo_url, args.branch)
+    report = build_site(args.lessons, args.out, args.work, args.jobs, args.repo_url, args.branch,
+                        args.allow_errors)
     print(json.dumps({k: v for k, v in report.items() if k != "page_bytes"}, indent=1))
     print(f"site: {report['total_bytes'] / 2**20:.1f} MB in {report['pages']} pages; largest "
           f"{report['largest_page']} {report['largest_page_bytes'] / 2**20:.2f} MB; "
