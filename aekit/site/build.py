@@ -11,8 +11,9 @@
    previous/next links, a Binder button and a download button per page, and a home page with
    the lesson table. MathJax 3 is copied from npm's ``mathjax`` package (``npm pack``, once),
    so no page asks a CDN for anything.
-4. The download button gives the lesson as it is in the repository (no outputs), and the size
-   of the site and of its largest page are printed.
+4. The download button gives the lesson as it is in the repository (no outputs), the unused
+   live-code scripts are dropped (:func:`aekit.site.pages.drop_thebe`), and the size of the
+   site and of its largest page are printed.
 """
 from __future__ import annotations
 
@@ -140,6 +141,7 @@ def build_site(numbers: Sequence[str] = (), out: Path = REPO / "site",
     shutil.copytree(html, out)
     for lesson in lessons:  # "download" gives the lesson as a student opens it
         shutil.copyfile(lesson, out / "_sources" / lesson.name)
+    pages.drop_thebe(out)
     (out / ".nojekyll").touch()  # GitHub Pages: serve _static and _sources as they are
     report = site_report(out)
     report["seconds"] = time.perf_counter() - start

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 __all__ = ["check_explorers", "describe_figures", "write_book", "lesson_rows", "page_bytes",
-           "fetch_mathjax", "copy_mathjax"]
+           "drop_thebe", "fetch_mathjax", "copy_mathjax"]
 
 EXPLORER_MARK = 'class="aekit-explorer"'
 MATHJAX_VERSION = "3.2.2"  # the npm package "mathjax", fetched once with `npm pack`
@@ -172,6 +172,27 @@ def write_book(book: Path, names: Sequence[str], repo_url: str, branch: str,
     (book / "index.md").write_text(_home_page(names, readme), encoding="utf-8")
     copy_mathjax(mathjax, book / "_mathjax")
     (book / "favicon.svg").write_text(FAVICON, encoding="utf-8")
+
+
+_THEBE = re.compile(r'[ \t]*<script>const THEBE_JS_URL = [^\n]*</script>\n'
+                    r'|[ \t]*<script async="async" src="_static/sphinx-thebe\.js[^"]*"></script>\n')
+
+
+def drop_thebe(site: Path) -> int:
+    """Remove sphinx-thebe's scripts from every page; return how many were removed.
+
+    Jupyter Book always loads the extension, and under Sphinx 7 it writes its settings twice
+    (a ``const`` declared twice is a script error on every page), with the address of Thebe on
+    a CDN. The site has no live-code button, so the scripts do nothing else.
+    """
+    removed = 0
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        cleaned, count = _THEBE.subn("", text)
+        if count:
+            page.write_text(cleaned, encoding="utf-8")
+            removed += count
+    return removed
 
 
 def page_bytes(site: Path, page: Path) -> int:

@@ -31,11 +31,15 @@ LESSONS = ("05", "06")
 TARGET_MS = 50
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
+def _need_chromium() -> None:
     if not CHROMIUM.exists():
         pytest.skip(f"SITE BROWSER TEST SKIPPED: no Chromium at {CHROMIUM} (apt-get install "
                     "chromium, or `make test`, which installs it where it can)")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    _need_chromium()
     work = REPO / "build" / "site-test"
     if shutil.which("npm") is None and not any(work.glob("mathjax-*/package/es5/tex-chtml.js")):
         pytest.skip("SITE BROWSER TEST SKIPPED: the site bundles MathJax from npm; install npm")
@@ -67,6 +71,7 @@ def server(site):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    _need_chromium()
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -207,3 +212,35 @@ def test_every_page_is_self_contained_typeset_and_its_sliders_move(site, server,
           f"95th percentile {ordered[int(0.95 * (len(ordered) - 1))]:.1f} ms, "
           f"max {ordered[-1]:.1f} ms (target {TARGET_MS} ms)")
     assert statistics.median(ordered) < TARGET_MS
+
+
+def test_beyond_the_cap_moving_a_control_puts_the_others_back(browser):
+    """The subset rule in the page's script, on an explorer with 105 settings and 25 frames."""
+    import ipywidgets as widgets
+    from matplotlib.figure import Figure
+
+    from aekit.widgets.base import Explorer
+
+    def render(z, k):
+        fig = Figure(figsize=(1.5, 0.5))
+        fig.text(0.1, 0.4, f"z={z:.1f} k={k}", fontsize=6)
+        return fig
+
+    controls = {"z": widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.1, description="z"),
+                "k": widgets.SelectionSlider(options=[1, 2, 3, 4, 5], value=3, description="k")}
+    html = Explorer(render, controls, title="subset").export_html()
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content(f"<!doctype html><html lang='en'><body>{html}</body></html>")
+    uid = page.locator(".aekit-explorer").get_attribute("id")
+    payload = json.loads(page.locator(f"#{uid} script.aekit-frames").text_content())
+    assert len(payload["map"]) == 25
+    page.evaluate(_MOVE, [uid, 0, 3])           # z to -0.7, k stays at its default
+    _check_frame(page, uid, payload, "3,2")
+    page.evaluate(_MOVE, [uid, 1, 4])           # k moves: z goes back to 0.0 (index 10)
+    _check_frame(page, uid, payload, "10,4")
+    latencies: list[float] = []
+    assert _exercise(page, uid, latencies) == 2 + 22 + 6
+    assert not errors
+    page.close()
