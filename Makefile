@@ -7,6 +7,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.aekit-installed
 PYTEST_ARGS ?=
 LAB_PORT ?= 8888
+# `make site SITE_ARGS="--lessons 01 05"` builds some lessons only; SITE_REPO is the GitHub
+# repository the pages' Binder buttons open.
+SITE_ARGS ?=
+SITE_REPO ?= https://github.com/OWNER/aekit
 # nbgrader's generate step calls the `alembic` executable: the environment's bin goes first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
@@ -23,7 +27,7 @@ HUB_PROXY := $(HUB_DIR)/proxy/node_modules/.bin/configurable-http-proxy
 CHP_VERSION ?= 4.6.3
 HUB_ENV = AEKIT_HUB_DIR=$(HUB_DIR) AEKIT_HUB_VENV=$(HUB_VENV) AEKIT_HUB_PROXY=$(HUB_PROXY)
 
-.PHONY: lab test test-fast setup system-deps bench binder-link clean help hub hub-env hub-user \
+.PHONY: lab test test-fast setup system-deps bench binder-link site clean help hub hub-env hub-user \
         hub-release hub-load hub-test-deps
 
 help:
@@ -36,23 +40,26 @@ help:
 	@echo "make hub-user NAME=ada ROLE=student|instructor   (root) add a user of the course"
 	@echo "make hub-release ASSIGNMENT=kl_sparsity INSTRUCTOR=grace   (root) release to the hub"
 	@echo "make hub-load   (root) ten students fetch and submit at once; autograde timings"
+	@echo "make site       the course as a static website in site/ (sliders work without a kernel)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[lab,test,dev,hub]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[lab,test,dev,hub,site]"
 	@touch $(STAMP)
 
 setup: $(STAMP) system-deps
 
-# Fashion-MNIST and Chromium come from Debian's packages. They are installed where apt-get
-# exists and we may use it (root, or sudo without a password); elsewhere we say so and go on:
-# every lesson falls back to the embedded digits, and the browser test skips with its reason.
+# Fashion-MNIST, Chromium and npm (MathJax for `make site`) come from Debian's packages. They
+# are installed where apt-get exists and we may use it (root, or sudo without a password);
+# elsewhere we say so and go on: every lesson falls back to the embedded digits, and the
+# browser tests skip with their reason.
 system-deps:
 	@need=""; \
 	for pkg in dataset-fashion-mnist chromium; do \
 	  dpkg -s $$pkg >/dev/null 2>&1 || need="$$need $$pkg"; \
 	done; \
+	command -v npm >/dev/null 2>&1 || need="$$need npm"; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
 	  echo "note: no apt-get here; not installing$$need (lessons use the digits data; the browser test will skip)"; exit 0; fi; \
@@ -79,6 +86,11 @@ test: setup hub-test-deps
 
 test-fast: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest tests/unit -m "not slow" $(PYTEST_ARGS)
+
+# Executes every lesson in export mode (kept in build/site and reused while nothing changed),
+# then publishes them with Jupyter Book; MathJax comes from npm's mathjax package.
+site: setup
+	SITE_REPO=$(SITE_REPO) $(PY) -m aekit.site $(SITE_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m aekit.bench fit
@@ -149,4 +161,4 @@ hub-test-deps:
 	  echo "note: the hub's environment could not be installed; the JupyterHub test will skip"; fi
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache tests/browser/screenshots
+	rm -rf $(VENV) build site *.egg-info .pytest_cache tests/browser/screenshots

@@ -1,16 +1,40 @@
 """Figures for the lessons. Every function returns a matplotlib Figure (not pyplot state),
-so notebooks show it once, tests can inspect it, and nothing piles up in memory."""
+so notebooks show it once, tests can inspect it, and nothing piles up in memory.
+
+Colours are chosen to stay distinguishable with the common colour-vision deficiencies:
+importing this module makes Okabe and Ito's eight colours (``OKABE_ITO``, by name in
+``PALETTE``) matplotlib's colour cycle, so every line and bar a lesson draws without naming a
+colour uses them, and points coloured by class (up to ten) use the ten colours of matplotlib's
+``tableau-colorblind10`` style (``CLASS_COLOURS``).
+"""
 from __future__ import annotations
 
 import io
 from typing import Sequence
 
+import matplotlib
+import matplotlib.style
 import numpy as np
 import torch
+from cycler import cycler
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 __all__ = ["image_grid", "reconstructions", "loss_curves", "latent_scatter",
-           "error_curve", "to_png"]
+           "error_curve", "to_png", "PALETTE", "OKABE_ITO", "CLASS_COLOURS"]
+
+# Okabe & Ito (2008), "Color Universal Design", in the order lines take them: blue and orange
+# first (the pair every deficiency tells apart), black last.
+PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "bluish green": "#009E73",
+           "vermillion": "#D55E00", "sky blue": "#56B4E9", "reddish purple": "#CC79A7",
+           "yellow": "#F0E442", "black": "#000000"}
+OKABE_ITO = list(PALETTE.values())
+# matplotlib's 'tableau-colorblind10' cycle: ten colours for ten classes.
+CLASS_COLOURS = ListedColormap(matplotlib.style.library["tableau-colorblind10"]
+                               ["axes.prop_cycle"].by_key()["color"], name="aekit_classes")
+if CLASS_COLOURS.name not in matplotlib.colormaps:  # so explorers can say cmap="aekit_classes"
+    matplotlib.colormaps.register(CLASS_COLOURS)
+matplotlib.rcParams["axes.prop_cycle"] = cycler(color=OKABE_ITO)
 
 
 def _np(X) -> np.ndarray:
@@ -99,7 +123,7 @@ def latent_scatter(Z, y, classes: Sequence[str] | None = None, title: str = "cod
         raise ValueError(f"latent_scatter needs codes of shape (n, 2) or wider, got {Z.shape}")
     fig = Figure(figsize=(5.2, 4.4))
     ax = fig.subplots()
-    points = ax.scatter(Z[:, 0], Z[:, 1], c=y, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
+    points = ax.scatter(Z[:, 0], Z[:, 1], c=y, cmap=CLASS_COLOURS, s=8, vmin=-0.5, vmax=9.5)
     n_ticks = 10 if classes is None else min(len(classes), 10)  # a label per class, up to 10
     cbar = fig.colorbar(points, ax=ax, ticks=range(n_ticks))
     if classes is not None:
@@ -162,6 +186,12 @@ def _show_figures_in_ipython() -> None:
             return buf.getvalue()
 
         formatter.for_type(Figure, figure_png)
+    from aekit.site.frames import export_mode
+
+    if export_mode():  # the site build: every figure carries alt text
+        from aekit.site import figures
+
+        figures.install()
 
 
 _show_figures_in_ipython()

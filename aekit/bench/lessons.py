@@ -145,7 +145,7 @@ def _kernel_env() -> dict[str, str]:
 
 def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600,
                  kernel_name: str = "python3",
-                 details: dict | None = None) -> tuple[float, float]:
+                 details: dict | None = None, allow_errors: bool = False) -> tuple[float, float]:
     """Execute a notebook in a fresh kernel; return ``(seconds, peak_mb)``.
 
     Parameters
@@ -159,6 +159,8 @@ def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600
         and its children: close to the wall time an idle machine would need for single-threaded
         work, so useful on a busy one) and ``"cells"``: ``(index, seconds, first line)`` of
         every code cell, to find the slow ones.
+    allow_errors : go on after a cell that raises, leaving its error in the outputs (and
+        writing the notebook with ``save``), instead of stopping there.
 
     Returns
     -------
@@ -182,7 +184,7 @@ def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
                             resources={"metadata": {"path": str(path.parent.resolve())}},
                             record_timing=True, store_widget_state=False,
-                            allow_errors=False)
+                            allow_errors=allow_errors)
     samplers: list[_MemorySampler] = []
 
     def on_start(**_) -> None:

@@ -10,6 +10,10 @@
 Displaying an :class:`Explorer` shows the live widget where a kernel runs it, and carries a
 static PNG of the current setting in the same output, so a saved notebook still shows the
 figure on GitHub, in nbviewer or after a restart.
+
+In export mode (``AEKIT_EXPORT=1``, see :mod:`aekit.site.frames`) it displays instead as HTML
+that needs no kernel: every setting (up to a cap) rendered to a PNG frame, native controls, and
+a few lines of JavaScript that swap the frame when a control moves. ``make site`` uses it.
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ from matplotlib.figure import Figure
 from aekit.plot import to_png
 
 __all__ = ["Explorer", "SettingCache"]
+
+EXPORT_FAILED = "aekit explorer export failed:"
 
 
 class SettingCache:
@@ -100,6 +106,26 @@ class Explorer:
         """PNG bytes of the figure for a setting, cached."""
         return self.pngs.get(**{**self.setting, **setting})
 
+    # ---------------------------------------------------------------- static export
+    def export_html(self, max_frames: int | None = None) -> str:
+        """The explorer as a page fragment with a frame per setting (see :mod:`aekit.site.frames`
+        for which settings and the cap)."""
+        from aekit.site import frames
+
+        cap = frames.MAX_FRAMES if max_frames is None else max_frames
+        axes = [frames.control_axis(name, control) for name, control in self.controls.items()]
+        rendered = frames.render_frames(axes, self.png, cap)
+        return frames.explorer_html(self.title, axes, rendered)
+
+    def _export_bundle(self) -> dict[str, str]:
+        bundle = {"image/png": base64.b64encode(self.png()).decode("ascii")}
+        try:
+            bundle["text/html"] = self.export_html()
+            bundle["text/plain"] = f"{self.title or 'explorer'} (every setting on the page)"
+        except Exception as err:  # said in the text, which the site build checks
+            bundle["text/plain"] = f"{EXPORT_FAILED} {type(err).__name__}: {err}"
+        return bundle
+
     # ---------------------------------------------------------------- widget layer
     def update(self) -> None:
         """Redraw the Output for the current setting; errors are shown there, not lost."""
@@ -130,6 +156,10 @@ class Explorer:
                 f"Move a control to try again.\n")
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        from aekit.site.frames import export_mode
+
+        if export_mode():
+            return self._export_bundle()
         bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude)
         try:
             bundle["image/png"] = base64.b64encode(self.png()).decode("ascii")

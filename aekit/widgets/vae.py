@@ -114,7 +114,7 @@ class VAEStudy:
 
         ax = map_fig.subplots()
         labels = to_numpy(self.dataset.y_test)
-        points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=7, vmin=-0.5,
+        points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="aekit_classes", s=7, vmin=-0.5,
                             vmax=9.5)
         ax.plot([z1], [z2], marker="x", color="black", markersize=12, mew=2.5)
         # 95% of a 2-D standard normal lies within sqrt(-2 ln 0.05) = 2.45 of the origin

@@ -1,0 +1,5 @@
+import sys
+
+from aekit.site.build import main
+
+sys.exit(main())
