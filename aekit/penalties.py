@@ -152,7 +152,7 @@ class KLSparsity(Penalty):
         Z = _code(Z)  # (batch, code_dim)
         low, high = float(Z.detach().min()), float(Z.detach().max())
         # training-time dropout keeps a unit's mean but scales kept values by 1 / (1 - p)
-        p = float(getattr(model, "dropout", 0.0) or 0.0) if model.training else 0.0
+        p = float(getattr(model, "dropout", 0.0) or 0.0) if getattr(model, "training", False) else 0.0
         if low < 0.0 or high > 1.0 / (1.0 - p) + 1e-6:
             raise ValueError(
                 f"KLSparsity needs code activations in (0, 1), like probabilities of firing, "
