@@ -59,6 +59,16 @@ class SettingCache:
         return len(self.store)
 
 
+class _Bundle:
+    """A ready mimebundle, for ``Output.append_display_data``."""
+
+    def __init__(self, data: dict[str, str]) -> None:
+        self.data = data
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return self.data
+
+
 class Explorer:
     """Controls + a rendered figure; see the module docstring for the pattern.
 
@@ -127,9 +137,18 @@ class Explorer:
         return bundle
 
     # ---------------------------------------------------------------- widget layer
+    def describe(self, **setting) -> str:
+        """Words for a setting, used as the picture's alt text: ``title: name=value, ...``."""
+        setting = {**self.setting, **setting}
+        words = ", ".join(f"{name}={value}" for name, value in setting.items())
+        return f"{self.title or 'explorer'}: {words}"
+
     def update(self) -> None:
-        """Redraw the Output for the current setting; errors are shown there, not lost."""
-        from IPython.display import Image
+        """Redraw the Output for the current setting; errors are shown there, not lost.
+
+        The picture goes out as PNG and as an HTML ``<img>`` whose alt text names the setting
+        (JupyterLab shows the HTML: screen readers, and the browser test, read the alt)."""
+        import html
 
         start = time.perf_counter()
         try:
@@ -142,7 +161,11 @@ class Explorer:
             return
         self.last_error = None
         self.output.outputs = ()
-        self.output.append_display_data(Image(data=png, format="png"))
+        data = base64.b64encode(png).decode("ascii")
+        alt = html.escape(self.describe(), quote=True)
+        self.output.append_display_data(_Bundle({
+            "image/png": data,
+            "text/html": f'<img src="data:image/png;base64,{data}" alt="{alt}">'}))
         self.last_seconds = time.perf_counter() - start
 
     def _on_change(self, change) -> None:

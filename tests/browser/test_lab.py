@@ -277,19 +277,48 @@ TAG_EXPLORERS_JS = """() => {
   return n;
 }"""
 
-# Resolves when the explorer's picture differs from `before`, or when its Output shows text
-# on stderr (how an Explorer reports an error); returns which of the two happened.
-PICTURE_CHANGED_JS = """([index, before]) => {
+# Resolves when the explorer shows the picture of the new setting, or when its Output shows
+# text on stderr (how an Explorer reports an error); returns what happened. The new picture
+# must (1) say in its alt text that exactly one control changed (the one moved), and (2) differ
+# from the old one below the title band: a figure whose title alone changed is not the figure
+# of the new setting.
+PICTURE_CHANGED_JS = """([index, beforeSrc, beforeAlt]) => {
   const box = document.querySelector(`[data-aekit-explorer="${index}"]`);
   if (!box) return false;
   const err = box.querySelector(
     '.widget-output [data-mime-type="application/vnd.jupyter.stderr"]');
   if (err) return 'error: ' + err.innerText;
   const img = box.querySelector('.widget-output img');
-  if (img && img.getAttribute('src') !== before && img.complete && img.naturalWidth > 0)
-    return 'changed';
-  return false;
+  if (!img || img.getAttribute('src') === beforeSrc || !img.complete || img.naturalWidth === 0)
+    return false;
+  const settings = (alt) => {
+    const words = (alt || '').split(': ').slice(1).join(': ');
+    return Object.fromEntries(words.split(', ').map((pair) => pair.split('=')));
+  };
+  const alt = img.getAttribute('alt');
+  if (!alt) return 'the new picture has no alt text naming its setting';
+  const before = settings(beforeAlt), after = settings(alt);
+  const moved = Object.keys(after).filter((name) => after[name] !== before[name]);
+  if (moved.length !== 1)
+    return `the alt text should name one changed setting, got "${beforeAlt}" -> "${alt}"`;
+  const a = window.aekitBeforePicture, b = img;   // the old picture, loaded before the move
+  if (!a || !a.complete) return false;
+  if (a.naturalWidth !== b.naturalWidth || a.naturalHeight !== b.naturalHeight) return 'changed';
+  const canvas = document.createElement('canvas');
+  canvas.width = a.naturalWidth; canvas.height = a.naturalHeight;
+  const ctx = canvas.getContext('2d');
+  const top = Math.floor(a.naturalHeight * 0.15), rows = a.naturalHeight - top;
+  ctx.drawImage(a, 0, 0);
+  const pa = ctx.getImageData(0, top, canvas.width, rows).data;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(b, 0, 0);
+  const pb = ctx.getImageData(0, top, canvas.width, rows).data;
+  for (let i = 0; i < pa.length; i++) if (pa[i] !== pb[i]) return 'changed';
+  return `only the title band changed after moving ${moved[0]}: not the figure of the new setting`;
 }"""
+
+# Keeps the old picture as an image element, so the check above can compare pixels.
+KEEP_BEFORE_JS = """(src) => { window.aekitBeforePicture = new Image(); window.aekitBeforePicture.src = src; }"""
 
 
 def _screenshot(page, name: str) -> None:
@@ -355,11 +384,14 @@ def _run_all_cells(page, notebook: str) -> None:
     assert result.get("ok") is True, f"{notebook}: 'Run All Cells' did not finish: {result}"
 
 
-def _move_slider(page, notebook: str, index: int) -> float:
-    """Move the first slider of explorer ``index`` one step; return seconds until redrawn."""
+def _move_slider(page, notebook: str, index: int, expect: str = "changed") -> float:
+    """Move the first slider of explorer ``index`` one step; return seconds until redrawn.
+    The outcome must start with ``expect`` ("changed": the picture of the new setting)."""
     box = page.locator(f'[data-aekit-explorer="{index}"]')
     box.scroll_into_view_if_needed()
-    before = box.locator(".widget-output img").first.get_attribute("src")
+    picture = box.locator(".widget-output img").first
+    before, before_alt = picture.get_attribute("src"), picture.get_attribute("alt")
+    page.evaluate(KEEP_BEFORE_JS, before)
     handle = box.locator(".widget-slider .noUi-handle").first
     at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
     stem = Path(notebook).stem
@@ -368,7 +400,7 @@ def _move_slider(page, notebook: str, index: int) -> float:
     handle.focus()
     handle.press("ArrowLeft" if at_end else "ArrowRight")
     try:
-        outcome = page.wait_for_function(PICTURE_CHANGED_JS, arg=[index, before],
+        outcome = page.wait_for_function(PICTURE_CHANGED_JS, arg=[index, before, before_alt],
                                          timeout=SLIDER_TIMEOUT_S * 1000,
                                          polling=200).json_value()
     except PlaywrightTimeoutError:
@@ -376,7 +408,8 @@ def _move_slider(page, notebook: str, index: int) -> float:
                    f"slider (see {stem}-explorer{index}-after.png)")
     seconds = time.perf_counter() - start
     box.screenshot(path=str(SCREENSHOTS / f"{stem}-explorer{index}-after.png"))
-    assert outcome == "changed", f"{notebook}, explorer {index}: {outcome}"
+    assert isinstance(outcome, str) and outcome.startswith(expect), (
+        f"{notebook}, explorer {index}: {outcome}")
     return seconds
 
 
@@ -423,3 +456,43 @@ def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chr
               f"{opened - start:.1f} s, run all cells {ran - opened:.1f} s, "
               f"{n_explorers} explorer(s), slider redraw "
               + ", ".join(f"{s:.1f} s" for s in slider_seconds) + ")")
+
+
+TITLE_ONLY = "title_only_explorer.ipynb"
+
+
+def test_a_picture_whose_title_alone_changes_is_not_taken_for_the_new_setting(
+        jupyter_lab: LabServer, chromium) -> None:
+    """The negative control of the check above: an explorer whose figure ignores its slider
+    (only the title follows it) must fail the test that every lesson's explorer passes."""
+    code = ("import ipywidgets as widgets\n"
+            "from matplotlib.figure import Figure\n"
+            "from aekit.widgets import Explorer\n"
+            "\n"
+            "def render(size):\n"
+            "    fig = Figure(figsize=(4, 3))\n"
+            "    ax = fig.subplots()\n"
+            "    ax.plot([0, 1], [0, 1])          # the same curve whatever the size\n"
+            "    fig.suptitle(f'size {size}')\n"
+            "    return fig\n"
+            "\n"
+            "Explorer(render, {'size': widgets.IntSlider(value=1, min=1, max=5)}, title='broken')\n")
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "broken",
+                           "metadata": {}, "outputs": [], "source": code}],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                            "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (jupyter_lab.root / TITLE_ONLY).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(jupyter_lab.url(f"lab/tree/{TITLE_ONLY}?reset"))
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+        _wait_for_kernel(page)
+        _dismiss_news_toast(page)
+        _run_all_cells(page, TITLE_ONLY)
+        assert page.evaluate(TAG_EXPLORERS_JS) == 1
+        _move_slider(page, TITLE_ONLY, 0, expect="only the title band changed")
+    finally:
+        page.close()
+        jupyter_lab.shutdown_kernels()
