@@ -65,6 +65,10 @@ def _parse(raw: bytes, source: str, redo: str) -> np.ndarray:
             f"{source} holds {len(raw) - header} bytes of data but its header promises "
             f"{expected} (shape {shape}); it is truncated or corrupted. {redo}"
         )
+    if math.prod(side or 1 for side in shape) * dtype.itemsize > np.iinfo(np.intp).max:
+        # an empty array whose other sides NumPy cannot hold
+        raise DataError(f"{source} declares the shape {shape}, too large for an array; it is "
+                        f"corrupted or not an IDX file. {redo}")
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
 
 
