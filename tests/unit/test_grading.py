@@ -53,7 +53,7 @@ WRONG = {
         edits=[("reparameterize", "torch.exp(0.5 * logvar)", "torch.exp(logvar)"),
                ("kl_to_standard_normal", "logvar.exp() - 1.0 - logvar",
                 "torch.exp(2 * logvar) - 1.0 - 2 * logvar")],
-        lost={"test_reparameterize", "test_reparameterize_more", "test_kl_more"},
+        lost={"test_reparameterize", "test_reparameterize_more", "test_kl", "test_kl_more"},
         says=["That is exp(logvar), the variance",
               "you treated logvar as log(sigma), but it is log(sigma^2)"]),
     "rbm_cd1": dict(  # the CD-1 update with its sign flipped
@@ -231,7 +231,7 @@ def _pair_course(root: Path, tiny: Path) -> list[list[str]]:
     # Full marks by hand from an earlier round (and extra credit on part_a of two of them).
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{pair / 'gradebook.db'}", "aekit") as gb:
-        for student in students:
+        for student in [s for s in students if s.endswith("_marked")]:
             gb.update_or_create_student(student)
             for notebook in gb.update_or_create_submission("pair", student).notebooks:
                 for grade in notebook.grades:
