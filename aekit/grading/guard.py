@@ -25,6 +25,7 @@ from __future__ import annotations
 import builtins
 import functools
 import json
+import os
 import sys
 import threading
 import types
@@ -69,7 +70,7 @@ def _library_dirs() -> tuple[str, ...]:
     for name in WATCHED:
         path = getattr(sys.modules.get(name), "__file__", None)
         if path:
-            dirs.append(path.rsplit("/", 1)[0] + "/")
+            dirs.append(os.path.dirname(path) + os.sep)
     return tuple(dirs)
 
 
