@@ -1,6 +1,3 @@
-"""Instructor commands for the graded assignments (nbgrader), robust to broken submissions.
-
-``structure`` holds pure checks of notebooks (no nbgrader needed), ``plugins`` nbgrader's
-configuration and preprocessors, ``autograde`` the grading itself, ``commands`` release,
-validate, collect and feedback, and ``__main__`` the command line (``python -m aekit.grading``).
-"""
+"""Instructor commands for the nbgrader assignments (``python -m aekit.grading``): pure notebook
+checks (``structure``, ``integrity``), nbgrader plug-ins (``plugins``, ``guard``), ``autograde``,
+``commands`` (release, validate, collect, feedback) and the command line (``__main__``)."""

@@ -6,6 +6,12 @@
   zero, and the grades of an earlier attempt are not kept;
 - graded cells that were deleted, moved or changed to another cell type score zero;
 - a graded cell that was never executed scores zero;
+- one unreadable notebook of several scores zero, and the others are graded;
+- code that changes what the tests rely on (library functions, builtins, the notebook's
+  read-only names, the kernel's hooks) is put back before each read-only cell by the guard
+  (``plugins.TimedExecute``); a test that ran while something was changed scores zero, and
+  the source scan (``integrity``) lists suspicious code for review;
+- a zero also clears a mark given by hand in an earlier round;
 - every such case is flagged in the summary table (also saved as
   ``autograded/summary_<assignment>.csv``), marked "needs manual grade" in nbgrader's
   gradebook, and explained to the student at the top of their feedback.
@@ -25,7 +31,8 @@ import nbformat
 from nbgrader.api import Gradebook, MissingEntry
 
 from aekit.grading.course import check_names, find_course, read_notebook
-from aekit.grading.plugins import DEFAULT_TIMEOUT, TIMEOUT_ERRORS, make_api
+from aekit.grading.integrity import scan_submission
+from aekit.grading.plugins import DEFAULT_TIMEOUT, GUARD_KEY, TIMEOUT_ERRORS, UNTRUSTED, make_api
 from aekit.grading.structure import check_structure, graded_ids, nbgrader_meta, tracked
 
 __all__ = ["SubmissionResult", "autograde", "format_table", "failure_reason"]
@@ -94,6 +101,17 @@ def _zero(gb: Gradebook, assignment: str, notebook: str, student: str, grade_ids
     gb.db.commit()
 
 
+def _guard_flags(nb_name: str, nb, untrusted: list[str]) -> list[str]:
+    """The flag for what the kernel-side guard found (``plugins.TimedExecute``), if anything."""
+    issues = list(dict.fromkeys(i for entry in nb.metadata.get(GUARD_KEY, []) for i in entry["issues"]))
+    if not issues:
+        return []
+    shown = "; ".join(issues[:6]) + (f"; and {len(issues) - 6} more" if len(issues) > 6 else "")
+    outcome = (f"test cells that ran with them changed scored 0: {', '.join(untrusted)}" if untrusted
+               else "they were put back before each test, so the tests ran as written")
+    return [f"{nb_name}: the code changes what the tests rely on ({shown}); {outcome}"]
+
+
 def _grade_notebook(api, course: Path, name: str, student: str, nb_name: str, reference,
                     pre_flags: list[str], forfeit: list[str], result: dict | None,
                     unreadable: bool = False) -> list[str]:
@@ -121,6 +139,7 @@ def _grade_notebook(api, course: Path, name: str, student: str, nb_name: str, re
             zero_all = True
             flags.append(f"{nb_name}: scored 0 because it ran past its time limit in cell "
                          f"'{timed_out[0]}' (an endless loop, or code far too slow)")
+        untrusted: list[str] = []
         for cell in nb.cells:
             meta = nbgrader_meta(cell)
             if (meta.get("grade") and not meta.get("solution") and cell.cell_type == "code"
@@ -129,11 +148,15 @@ def _grade_notebook(api, course: Path, name: str, student: str, nb_name: str, re
                 forfeit.append(meta["grade_id"])
                 flags.append(f"{nb_name}: cell '{meta['grade_id']}' was never run; scored 0")
             outputs = cell.get("outputs", [])
+            if meta.get("grade") and any(o.get("ename") == UNTRUSTED for o in outputs):
+                untrusted.append(meta["grade_id"])
             if (meta.get("grade") and cell.cell_type == "code"
                     and not any(o.output_type == "error" for o in outputs)
                     and any(o.output_type == "stream" and o.name == "stderr" for o in outputs)):
                 flags.append(f"{nb_name}: cell '{meta['grade_id']}' raised no error but wrote to "
                              f"stderr (a warning?), which nbgrader scores 0: review it")
+        flags += _guard_flags(nb_name, nb, untrusted)
+        forfeit = forfeit + untrusted
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         try:
             gb.find_submission(name, student)
@@ -217,6 +240,10 @@ def _grade_student(api, course: Path, name: str, student: str, references: dict,
             pre[nb_name].append(f"{nb_name}: scored 0 because the file is not a readable "
                                 f"notebook ({type(error).__name__})")
             continue
+        findings = scan_submission(nb)
+        if findings:
+            pre[nb_name].append(f"{nb_name}: code to review: " + "; ".join(findings[:6])
+                                + (f"; and {len(findings) - 6} more" if len(findings) > 6 else ""))
         for issue in check_structure(reference, nb):
             pre[nb_name].append(f"{nb_name}: {issue}" + ("; scored 0" if issue.forfeits else ""))
             if issue.forfeits:
