@@ -16,7 +16,7 @@ __all__ = ["describe_figure", "install"]
 def describe_figure(fig: Figure) -> str:
     """A one-line description: the title, then each panel's title and axis labels."""
     parts = []
-    title = fig._suptitle.get_text().strip() if getattr(fig, "_suptitle", None) else ""
+    title = fig.get_suptitle().strip()
     panels = []
     for ax in fig.get_axes():
         if not ax.get_visible() or getattr(ax, "_colorbar", None) is not None:

@@ -131,7 +131,7 @@ class Explorer:
         bundle = {"image/png": base64.b64encode(self.png()).decode("ascii")}
         try:
             bundle["text/html"] = self.export_html()
-            bundle["text/plain"] = f"{self.title or 'explorer'} (every setting on the page)"
+            bundle["text/plain"] = f"{self.title or 'explorer'} (its settings as pictures on the page)"
         except Exception as err:  # said in the text, which the site build checks
             bundle["text/plain"] = f"{EXPORT_FAILED} {type(err).__name__}: {err}"
         return bundle

@@ -68,17 +68,27 @@ def server(site):
     httpd.shutdown()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
+def with_browser(work):
+    """Run ``work(browser)`` with a fresh headless Chromium, in a thread of its own: Playwright's
+    sync API refuses a thread where another test module's Playwright session is still open."""
+    from concurrent.futures import ThreadPoolExecutor
 
     _need_chromium()
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield chromium
-        chromium.close()
+
+    def run():
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            try:
+                return work(chromium)
+            finally:
+                chromium.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
 
 
 def _pages(site: Path) -> list[str]:
@@ -175,7 +185,12 @@ def _exercise(page, uid: str, latencies: list[float]) -> int:
     return moves
 
 
-def test_every_page_is_self_contained_typeset_and_its_sliders_move(site, server, browser):
+def test_every_page_is_self_contained_typeset_and_its_sliders_move(site, server):
+    with_browser(lambda browser: check_pages(site, server, browser))
+
+
+def check_pages(site: Path, server: str, browser) -> None:
+    """The checks of the test above, on every page of ``site`` as served at ``server``."""
     latencies: list[float] = []
     explorers = 0
     for name in _pages(site):
@@ -215,7 +230,7 @@ def test_every_page_is_self_contained_typeset_and_its_sliders_move(site, server,
     assert statistics.median(ordered) < TARGET_MS
 
 
-def test_beyond_the_cap_moving_a_control_puts_the_others_back(browser):
+def test_beyond_the_cap_moving_a_control_puts_the_others_back():
     """The subset rule in the page's script, on an explorer with 105 settings and 25 frames."""
     import ipywidgets as widgets
     from matplotlib.figure import Figure
@@ -230,6 +245,10 @@ def test_beyond_the_cap_moving_a_control_puts_the_others_back(browser):
     controls = {"z": widgets.FloatSlider(value=0.0, min=-1.0, max=1.0, step=0.1, description="z"),
                 "k": widgets.SelectionSlider(options=[1, 2, 3, 4, 5], value=3, description="k")}
     html = Explorer(render, controls, title="subset").export_html()
+    with_browser(lambda browser: _check_subset(browser, html))
+
+
+def _check_subset(browser, html: str) -> None:
     page = browser.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
