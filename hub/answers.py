@@ -3,7 +3,7 @@
 ``answer(course, name)`` is what a student who solved everything would hand in: the release
 with each answer cell holding the source's solution (the solution markers dropped). With
 ``wrong=True`` the KL divergence of ``kl_sparsity`` has its sign flipped, a mistake that
-costs four of its ten points.
+fails four of its test cells (3 of 10 points left).
 """
 from __future__ import annotations
 

@@ -161,7 +161,8 @@ def test_scores_are_full_marks_and_less_for_the_wrong_answer(class_run):
                   for s in class_run["running"].students}
     right, wrong = class_run["right"], class_run["wrong"]
     assert scores[right][0] == scores[right][1] == 10, (scores, class_run["table"])
-    assert 0 < scores[wrong][0] < scores[right][0], (scores, class_run["table"])
+    # The sign of the KL divergence flipped fails four test cells: 3 of 10 points are left.
+    assert scores[wrong] == (3.0, 10.0), (scores, class_run["table"])
     # Each student fetched exactly one feedback page, their own, stating their score.
     for student in (right, wrong):
         pages = sorted((_home(student) / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
