@@ -413,6 +413,17 @@ def _move_slider(page, notebook: str, index: int, expect: str = "changed") -> fl
     return seconds
 
 
+def _open(chromium, jupyter_lab: LabServer, notebook: str):
+    """A new page with ``notebook`` open in JupyterLab and its kernel ready."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(jupyter_lab.url(f"lab/tree/{notebook}?reset"))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+    _wait_for_kernel(page)
+    _dismiss_news_toast(page)
+    return page
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chromium,
                                       capsys) -> None:
@@ -421,13 +432,8 @@ def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chr
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     stem = Path(notebook).stem
     start = time.perf_counter()
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(60_000)
+    page = _open(chromium, jupyter_lab, notebook)
     try:
-        page.goto(jupyter_lab.url(f"lab/tree/{notebook}?reset"))
-        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-        _wait_for_kernel(page)
-        _dismiss_news_toast(page)
         # A notebook saved with widget state shows errors as soon as it is opened.
         _assert_widgets_displayed(page, notebook, "when the notebook was opened")
         opened = time.perf_counter()
@@ -483,13 +489,8 @@ def test_a_picture_whose_title_alone_changes_is_not_taken_for_the_new_setting(
                                             "language": "python"}},
                 "nbformat": 4, "nbformat_minor": 5}
     (jupyter_lab.root / TITLE_ONLY).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    page.set_default_timeout(60_000)
+    page = _open(chromium, jupyter_lab, TITLE_ONLY)
     try:
-        page.goto(jupyter_lab.url(f"lab/tree/{TITLE_ONLY}?reset"))
-        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
-        _wait_for_kernel(page)
-        _dismiss_news_toast(page)
         _run_all_cells(page, TITLE_ONLY)
         assert page.evaluate(TAG_EXPLORERS_JS) == 1
         _move_slider(page, TITLE_ONLY, 0, expect="only the title band changed")
