@@ -152,8 +152,13 @@ def fake_accelerator(monkeypatch):
         yield ACCELERATOR
 
 
+_INSTALLED: list = []  # keeps the context alive: collected, it would switch the checks off
+
+
 def install() -> None:
     """Turn the pretend accelerator on for the rest of this process (a lesson's kernel)."""
     import pytest
 
-    fake_accelerator(pytest.MonkeyPatch()).__enter__()
+    context = fake_accelerator(pytest.MonkeyPatch())
+    context.__enter__()
+    _INSTALLED.append(context)
