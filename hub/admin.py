@@ -18,7 +18,7 @@ Everything lives in one folder, ``AEKIT_HUB_DIR`` (default /srv/aekit-hub)::
     etc/student/, etc/instructor/   what differs between the two kinds of server
     lessons/     the lessons, copied into each user's home on their first start
     exchange/    nbgrader's exchange (mode 1777); exchange/aekit belongs to the instructor
-    state/       the hub's database, cookie secret and log (root only)
+    state/       the hub's database and cookie secret (root only)
 
 The instructor's course folder is ``~instructor/aekit`` (mode 700): the assignments' sources
 with solutions and hidden tests, the submissions and the gradebook. Students reach nothing

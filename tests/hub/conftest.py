@@ -6,7 +6,7 @@ Debian's Chromium. Where one is missing, the tests that need it skip and say why
 """
 from __future__ import annotations
 
-import contextlib
+import concurrent.futures
 import importlib.util
 import sys
 from pathlib import Path
@@ -34,13 +34,46 @@ def class_hub():
         yield running
 
 
+class BrowserThread:
+    """Debian's Chromium driven by Playwright in a thread of its own.
+
+    Playwright's sync API allows one instance per thread, and the lessons' browser test
+    (tests/browser) keeps its own open in the main thread for the whole session. So every
+    Playwright call of these tests goes through ``run``, which runs it in this thread.
+    """
+
+    def __init__(self):
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="chromium")
+        self.browser = self.run(self._start)
+
+    def _start(self):
+        from playwright.sync_api import sync_playwright
+
+        self._playwright = sync_playwright().start()
+        return self._playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                                args=CHROMIUM_FLAGS)
+
+    def run(self, function, *args):
+        """``function(*args)`` in the browser's thread; its result, or its exception."""
+        return self._thread.submit(function, *args).result()
+
+    def close(self) -> None:
+        def stop():
+            self.browser.close()
+            self._playwright.stop()
+        try:
+            self.run(stop)
+        finally:
+            self._thread.shutdown()
+
+
 @pytest.fixture(scope="session")
 def browser(class_hub):
     if not CHROMIUM.exists():
         pytest.skip(f"JUPYTERHUB BROWSER STEPS SKIPPED: Chromium is not installed at {CHROMIUM} "
                     f"(`make setup` installs Debian's chromium where apt-get is available).")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright, contextlib.closing(playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS)) as chromium:
+    chromium = BrowserThread()
+    try:
         yield chromium
+    finally:
+        chromium.close()

@@ -44,8 +44,12 @@ def _shot(page, name: str) -> None:
 
 
 def log_in(browser, running, user: str):
-    """Log ``user`` in on the hub's login page; returns the page once JupyterLab is up."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    """Log ``user`` in on the hub's login page; returns the page once JupyterLab is up.
+
+    This and the other functions that touch a page run in the browser's thread
+    (``browser.run``, see conftest.py).
+    """
+    context = browser.browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(ACTION_TIMEOUT_S * 1000)
     page.goto(f"{running.url}/hub/login")
@@ -118,12 +122,12 @@ def class_run(class_hub, browser):
     try:
         # The instructor's server runs through the term (the formgrader lives in it).
         step = time.perf_counter()
-        pages[teacher] = log_in(browser, running, teacher)
+        pages[teacher] = browser.run(log_in, browser, running, teacher)
         times["instructor log in"] = time.perf_counter() - step
         for student in running.students:
             step = time.perf_counter()
-            pages[student] = log_in(browser, running, student)
-            fetch_save_submit(pages[student], running, student, texts[student])
+            pages[student] = browser.run(log_in, browser, running, student)
+            browser.run(fetch_save_submit, pages[student], running, student, texts[student])
             times[f"{student} log in, fetch, submit"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -134,18 +138,18 @@ def class_run(class_hub, browser):
         times["collect, autograde, feedback"] = time.perf_counter() - step
 
         for student in running.students:
-            fetch_feedback(pages[student], student)
+            browser.run(fetch_feedback, pages[student], student)
         yield {"running": running, "course": course, "table": table, "pages": pages,
-               "right": right, "wrong": wrong, "times": times}
+               "right": right, "wrong": wrong, "times": times, "browser": browser}
     except Exception:
-        for student, page in pages.items():
-            _shot(page, f"{student}-FAILED")
+        for user, page in pages.items():
+            browser.run(_shot, page, f"{user}-FAILED")
         print(running.log_tail())
         raise
     finally:
         print("\n[hub] " + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()))
         for page in pages.values():
-            page.context.close()
+            browser.run(lambda p=page: p.context.close())
 
 
 def _home(user: str) -> Path:
@@ -190,29 +194,41 @@ def test_a_student_reaches_neither_the_others_work_nor_the_course(class_run):
         assert not can_read(running, me, exchange / "feedback"), "feedback must not be listable"
         for path in secret:
             assert not can_read(running, me, path), f"{me} can read {path}"
-    # Through the hub: another user's server, and the formgrader, are refused.
-    page = class_run["pages"][wrong]
-    for path in [f"/user/{right}/files/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
-                 f"/user/{running.instructor}/formgrader", f"/user/{running.instructor}/lab"]:
-        response = page.goto(f"{running.url}{path}")
-        assert response.status == 403, f"{wrong} opened {path}: HTTP {response.status}"
-    own = page.goto(f"{running.url}/user/{wrong}/formgrader")
-    assert own.status == 404, f"a student's own server serves the formgrader: HTTP {own.status}"
+    # Through the hub, in the student's browser: another user's server, and the
+    # formgrader, are refused.
+    refused = [f"/user/{right}/files/{ASSIGNMENT}/{ASSIGNMENT}.ipynb",
+               f"/user/{running.instructor}/formgrader", f"/user/{running.instructor}/lab"]
+    own = f"/user/{wrong}/formgrader"
+    statuses = class_run["browser"].run(_statuses, class_run["pages"][wrong], running.url,
+                                        refused + [own])
+    for path in refused:
+        assert statuses[path] == 403, f"{wrong} opened {path}: HTTP {statuses[path]}"
+    assert statuses[own] == 404, f"a student's own server serves the formgrader: HTTP {statuses[own]}"
+
+
+def _statuses(page, url: str, paths: list[str]) -> dict[str, int]:
+    """The HTTP status the page ends on, for each path opened in it."""
+    return {path: page.goto(f"{url}{path}").status for path in paths}
 
 
 def test_the_instructor_sees_the_formgrader_in_jupyterlab(class_run):
     running = class_run["running"]
-    page = class_run["pages"][running.instructor]
+    student = class_run["right"]
+    policies = class_run["browser"].run(_open_formgrader, class_run["pages"], running, student)
+    assert policies == {"instructor": "frame-ancestors 'self'", "student": "frame-ancestors 'none'"}
+
+
+def _open_formgrader(pages, running, student: str) -> dict[str, str]:
+    """Open Nbgrader > Formgrader as the instructor and wait until the embedded page shows
+    the assignments, with the released one; returns the frame policies of both servers."""
+    page = pages[running.instructor]
     response = page.request.get(f"{running.url}/user/{running.instructor}/formgrader")
     assert response.ok, f"formgrader: HTTP {response.status}"
-    assert response.headers.get("content-security-policy") == "frame-ancestors 'self'"
     open_menu_item(page, "Nbgrader", "Formgrader")
     frame = page.frame_locator("#formgrader-iframe iframe")
-    # The embedded page renders: the assignments table, with the released assignment.
     frame.locator("text=Manage Assignments").first.wait_for()
     frame.locator("td", has_text=ASSIGNMENT).first.wait_for()
     _shot(page, "formgrader")
-    # Students' servers keep JupyterHub's policy: no framing at all.
-    student = class_run["right"]
-    response = class_run["pages"][student].request.get(f"{running.url}/user/{student}/lab")
-    assert response.headers.get("content-security-policy") == "frame-ancestors 'none'"
+    lab = pages[student].request.get(f"{running.url}/user/{student}/lab")
+    return {"instructor": response.headers.get("content-security-policy"),
+            "student": lab.headers.get("content-security-policy")}
