@@ -25,14 +25,17 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from aekit import grading
+from aekit.grading.autograde import SubmissionResult, _write_summary, format_table
+from aekit.grading.autograde import autograde as grade_submissions
+from aekit.grading.course import find_course
+from aekit.grading.plugins import DEFAULT_TIMEOUT
 
 
 def _grade_one(course: str, name: str, student: str, timeout: int):
     """Grade one student in this worker; returns (result, start, end) in wall-clock time."""
     warnings.filterwarnings("ignore", module="nbgrader")
     start = time.time()
-    [result] = grading.autograde(course, name, [student], timeout=timeout)
+    [result] = grade_submissions(course, name, [student], timeout=timeout)
     return result, start, time.time()
 
 
@@ -41,14 +44,14 @@ def submitted_students(course: Path, name: str) -> list[str]:
 
 
 def autograde(course: str | os.PathLike, name: str, students: Sequence[str] | None = None,
-              workers: int | None = None, timeout: int = grading.DEFAULT_TIMEOUT,
-              spans: list | None = None) -> list[grading.SubmissionResult]:
+              workers: int | None = None, timeout: int = DEFAULT_TIMEOUT,
+              spans: list | None = None) -> list[SubmissionResult]:
     """Grade every submission of ``name`` with ``workers`` processes (default: one per core).
 
     Returns the results in the students' order; ``spans``, if a list, receives
     (student, start, end) for each grading, to show how they overlapped.
     """
-    course = grading.find_course(course)
+    course = find_course(course)
     workers = workers or os.cpu_count() or 1
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive number, got {workers!r}")
@@ -62,7 +65,7 @@ def autograde(course: str | os.PathLike, name: str, students: Sequence[str] | No
     if spans is not None:
         spans.extend((r.student, start, end) for r, start, end in done)
     results = [r for r, _, _ in done]
-    grading._write_summary(course, name, results)  # the one summary, for the whole class
+    _write_summary(course, name, results)  # the one summary, for the whole class
     return results
 
 
@@ -72,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--course", help="course folder (default: ./ or lessons/assignments)")
     parser.add_argument("--workers", type=int, help="processes (default: one per core)")
     parser.add_argument("--student", action="append", help="only this student (repeatable)")
-    parser.add_argument("--timeout", type=int, default=grading.DEFAULT_TIMEOUT,
+    parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
                         help="seconds per notebook")
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -81,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError, RuntimeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(grading.format_table(results))
+    print(format_table(results))
     print(f"graded {len(results)} submission(s) in {time.perf_counter() - start:.0f} s "
           f"with {args.workers or os.cpu_count()} worker(s); saved autograded/summary_{args.name}.csv")
     return 0

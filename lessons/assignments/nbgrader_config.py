@@ -13,6 +13,9 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Seconds one cell may run when grading or validating. Each solution runs in well under a
 # minute; `python -m aekit.grading autograde` also limits the whole notebook (--timeout).
 c.Execute.timeout = 180
+# nbgrader leaves autograded notebooks read-only (444); aekit writes its grading note into
+# them afterwards, which only root could then do. Owner-writable, world-readable:
+c.Autograde.permissions = 644
 
 # Fail the cell, not the batch, if a cell prints endlessly.
 c.LimitOutput.max_lines = 500
