@@ -60,6 +60,9 @@ class OnAccelerator(torch.Tensor):
     def __repr__(self, **kwargs) -> str:
         return f"OnAccelerator({self.elem!r})"
 
+    def __format__(self, spec: str) -> str:  # f"{loss:.2f}" works on a GPU's 0-dim tensors
+        return format(self.item(), spec) if self.dim() == 0 else super().__format__(spec)
+
 
 class AcceleratorGenerator(_RealGenerator):
     """A generator "on the accelerator" (it draws on the CPU underneath)."""
