@@ -8,9 +8,9 @@ STAMP := $(VENV)/.aekit-installed
 PYTEST_ARGS ?=
 LAB_PORT ?= 8888
 # `make site SITE_ARGS="--lessons 01 05"` builds some lessons only; SITE_REPO is the GitHub
-# repository the pages' Binder buttons open.
+# repository the pages' Binder buttons open: by default the one this clone's `origin` names.
 SITE_ARGS ?=
-SITE_REPO ?= https://github.com/OWNER/aekit
+SITE_REPO ?= $(shell $(PYTHON) tools/binder_link.py --repository 2>/dev/null)
 # nbgrader's generate step calls the `alembic` executable: the environment's bin goes first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 

@@ -33,6 +33,17 @@ def binder_url(remote_url: str, ref: str = "HEAD") -> str:
     return BINDER.format(owner=match["owner"], repo=match["repo"], ref=ref)
 
 
+def repository_url(remote_url: str) -> str:
+    """The GitHub page of a remote URL (https or ssh form), for the site's repository links.
+
+    >>> repository_url("git@github.com:someone/aekit.git")
+    'https://github.com/someone/aekit'
+    """
+    binder_url(remote_url)  # the same check and error
+    match = _GITHUB.match(remote_url.strip())
+    return f"https://github.com/{match['owner']}/{match['repo']}"
+
+
 def badge(url: str) -> str:
     """The Markdown of a Binder badge that opens ``url``."""
     return f"[![Binder](https://mybinder.org/badge_logo.svg)]({url})"
@@ -42,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--remote", default="origin", help="git remote to read (default origin)")
     parser.add_argument("--ref", default="HEAD", help="branch, tag or commit (default HEAD)")
+    parser.add_argument("--repository", action="store_true",
+                        help="print the repository's GitHub URL instead (used by make site)")
     args = parser.parse_args(argv)
     found = subprocess.run(["git", "remote", "get-url", args.remote], capture_output=True,
                            text=True)
@@ -54,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
+    if args.repository:
+        print(repository_url(found.stdout))
+        return 0
     print(url)
     print(badge(url))
     return 0

@@ -168,12 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=REPO / "build" / "site",
                         help="work folder (executed lessons are kept here and reused)")
     parser.add_argument("--jobs", type=int, default=2, help="lessons executed at a time")
-    parser.add_argument("--repo-url", default=os.environ.get("SITE_REPO", DEFAULT_REPO_URL),
+    parser.add_argument("--repo-url", default=os.environ.get("SITE_REPO") or DEFAULT_REPO_URL,
                         help="the GitHub repository the Binder button opens")
     parser.add_argument("--branch", default=os.environ.get("SITE_BRANCH", "main"))
     parser.add_argument("--allow-errors", action="store_true",
                         help="publish a lesson whose cell raises, with the error on its page")
     args = parser.parse_args(argv)
+    if args.repo_url == DEFAULT_REPO_URL:
+        print(f"note: this clone has no GitHub remote, so the pages' Binder buttons open "
+              f"{DEFAULT_REPO_URL}; set SITE_REPO=https://github.com/you/aekit", file=sys.stderr)
     report = build_site(args.lessons, args.out, args.work, args.jobs, args.repo_url, args.branch,
                         args.allow_errors)
     print(json.dumps({k: v for k, v in report.items() if k != "page_bytes"}, indent=1))

@@ -40,6 +40,8 @@ def test_make_binder_link_reads_the_clone_remote(tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "https://mybinder.org/v2/gh/a-fork/aekit/HEAD?urlpath=lab/tree/lessons"
     assert out[1] == f"[![Binder](https://mybinder.org/badge_logo.svg)]({out[0]})"
+    assert main(["--repository"]) == 0
+    assert capsys.readouterr().out == "https://github.com/a-fork/aekit\n"
 
 
 def test_readme_has_no_placeholder_binder_link():
