@@ -22,5 +22,5 @@ def test_four_lessons_pass_when_their_kernels_share_the_cpu(capsys):
         assert result.failure is None, f"{name}: {result.failure}"
         assert result.checks and all(e is None for e in result.checks.values()), (name, result.checks)
     with capsys.disabled():
-        print(f"\nfour lessons side by side: {wall:.0f} s wall; alone they took "
-              + ", ".join(f"{r.seconds:.0f} s" for r in results) + " each inside the run")
+        print(f"\nfour lessons side by side: {wall:.0f} s wall; each lesson inside that run: "
+              + ", ".join(f"{r.seconds:.0f} s" for r in results))
