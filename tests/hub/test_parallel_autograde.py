@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
-from aekit.grading.commands import release  # noqa: E402
+from aekit.grading.commands import release as release_assignment  # noqa: E402
 from hub import admin, autograde  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -72,7 +72,7 @@ def class_graded(tmp_path_factory):
     (course / "source" / NAME).mkdir(parents=True)
     (course / "nbgrader_config.py").write_text(admin.course_config(course, course / "exchange"))
     nbformat.write(_source_notebook(), str(course / "source" / NAME / f"{NAME}.ipynb"))
-    release(course, [NAME])
+    release_assignment(course, [NAME])
     release = nbformat.read(str(course / "release" / NAME / f"{NAME}.ipynb"), as_version=4)
     kinds = {s: ("wrong" if i % 2 else "right") for i, s in enumerate(STUDENTS)}
     for student, kind in kinds.items():
