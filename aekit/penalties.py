@@ -21,7 +21,7 @@ import numbers
 
 import torch
 
-from aekit.device import noise_from
+from aekit.device import model_device, noise_from
 
 __all__ = ["Penalty", "L1Sparsity", "L2Sparsity", "KLSparsity", "Contractive",
            "kl_sparsity", "jacobian_norm_sq"]
@@ -234,6 +234,7 @@ def jacobian_norm_sq(model: torch.nn.Module, X: torch.Tensor, method: str = "aut
                          f"{tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__}")
     if method not in ("auto", "closed_form", "autograd"):
         raise ValueError(f"method must be 'auto', 'closed_form' or 'autograd', got {method!r}")
+    X = X.to(model_device(model))  # a batch from the CPU works for a model on a GPU
     layer = _closed_form_layer(model)
     if method == "closed_form" and layer is None:
         raise ValueError("the closed form needs an encoder with one Linear layer, a sigmoid, tanh "
