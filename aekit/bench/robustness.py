@@ -198,7 +198,7 @@ def report(results: dict[tuple[str, Run], LessonResult], paths: Sequence[Path],
     return "\n".join(lines), good
 
 
-def _failures(results, runs) -> list[str]:
+def _failures(results) -> list[str]:
     found = []
     for (name, run), r in results.items():
         for i, err in r.checks.items():
@@ -260,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results = dict(pool.map(one, jobs))
     table, good = report(results, paths, runs)
     print(f"\n{table}\n")
-    for line in _failures(results, runs):
+    for line in _failures(results):
         print("FAILED:", line)
     print(f"{'every check passed in every run' if good else 'NOT every check passed'}; "
           f"{len(jobs)} lesson runs in {(time.perf_counter() - start) / 60:.1f} min")

@@ -2,6 +2,8 @@
 error that says what to do. Never a raw torch or NumPy message, never a wrong result."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -103,5 +105,3 @@ def test_a_gpu_that_is_not_there_is_a_clear_error(monkeypatch):
     with pytest.raises(ValueError, match="not available"):
         fit(_model(), X, epochs=1, progress=False)
 
-
-import re  # noqa: E402  (used above; kept last so the tables read first)
