@@ -2,7 +2,7 @@
 
 The lessons in ``lessons/`` import from here; the public names are listed in README.md.
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from aekit.device import describe_device, get_device, seed_everything
 from aekit.train import History, TrainingDiverged, fit
@@ -10,8 +10,9 @@ from aekit.train import History, TrainingDiverged, fit
 __all__ = ["__version__", "get_device", "describe_device", "seed_everything", "fit",
            "History", "TrainingDiverged", "check_version"]
 
-_SUBMODULES = {"data", "models", "penalties", "corruption", "train", "evaluate", "plot",
-               "widgets", "rbm", "linear", "anomaly", "hashing", "imaging", "bench", "grading"}
+_SUBMODULES = {"checks", "device", "data", "models", "penalties", "corruption", "train",
+               "evaluate", "plot", "pretraining", "linear", "applications", "widgets", "bench",
+               "grading", "site"}
 
 
 def __getattr__(name: str):

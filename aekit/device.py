@@ -3,8 +3,9 @@
 Every module of the package follows these rules, through the helpers below:
 
 1. **float32 everywhere.** Every float input (a float64 NumPy array, NumPy's default; a list;
-   a float16 tensor) becomes float32 in :func:`as_tensor`. Nothing is computed in float64 on
-   an accelerator (MPS has no float64); exact sums in float64 happen on the CPU.
+   a float16 tensor) becomes float32 in :func:`aekit.checks.as_tensor` (which lives with the
+   other input checks). Nothing is computed in float64 on an accelerator (MPS has no float64);
+   exact sums in float64 happen on the CPU.
 2. **Inputs go to the model.** :func:`to_model` moves an input to the device of the model's
    parameters before the model sees it; a tensor never meets a tensor of another device.
 3. **Random draws happen where the generator is.** :func:`randn`, :func:`rand` and friends
@@ -29,8 +30,10 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from aekit.checks import as_tensor
+
 __all__ = ["get_device", "seed_everything", "describe_device", "resolve_seed", "seeded",
-           "as_tensor", "to_model", "model_device", "to_numpy", "as_numpy", "make_generator",
+           "to_model", "model_device", "to_numpy", "make_generator",
            "noise_from", "randn", "rand", "randn_like", "rand_like", "dropout"]
 
 _KNOWN = ("cpu", "cuda", "mps", "xpu")
@@ -130,43 +133,6 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
-# ---------------------------------------------------------------------------- dtypes
-def as_tensor(X, what: str = "X") -> torch.Tensor:
-    """Return X as a float32 tensor (NumPy arrays and lists included), with a clear error for
-    NaN, inf, a single unbatched vector or an input that is not numbers.
-
-    A tensor stays on its device; a NumPy array or a list becomes a CPU tensor.
-    """
-    if isinstance(X, (list, tuple)):
-        try:
-            X = np.asarray(X, dtype=np.float32)
-        except (TypeError, ValueError) as err:
-            raise TypeError(f"{what} must be numbers in a regular (rectangular) list, a NumPy "
-                            f"array or a torch.Tensor; this list could not be read: {err}") from err
-    if isinstance(X, np.ndarray):
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"{what} must hold numbers, got a NumPy array of dtype {X.dtype}")
-        X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{what} must be a torch.Tensor or NumPy array, got {type(X).__name__}")
-    if X.dim() == 1:
-        raise ValueError(f"{what} has shape {tuple(X.shape)}: one example? Use {what}.reshape(1, -1) "
-                         f"for one example, or pass a batch of rows")
-    if X.dtype.is_complex:
-        raise TypeError(f"{what} must be real numbers, got {X.dtype}")
-    if X.dtype != torch.float32:
-        X = X.to(torch.float32)
-    # one cheap pass over X (a sum is NaN or inf if any value is); only then find the culprits
-    if X.numel() and not bool(torch.isfinite(X.sum())):
-        bad = ~torch.isfinite(X)
-        if bad.any():
-            rows = bad.reshape(len(X), -1).any(1).nonzero().flatten()
-            raise ValueError(f"{what} contains {int(bad.sum())} NaN or infinite values (in rows "
-                             f"{rows[:5].tolist()}{'...' if len(rows) > 5 else ''}); remove those "
-                             f"rows or replace the values, e.g. torch.nan_to_num({what})")
-    return X
-
-
 def to_model(X, model: torch.nn.Module, what: str = "X") -> torch.Tensor:
     """:func:`as_tensor`, then moved to the device of ``model``'s parameters."""
     return as_tensor(X, what).to(model_device(model))
@@ -177,16 +143,6 @@ def to_numpy(X) -> np.ndarray:
     if isinstance(X, np.ndarray):
         return X
     return X.detach().cpu().numpy()
-
-
-def as_numpy(X, what: str = "X", dtype=np.float64) -> np.ndarray:
-    """:func:`as_tensor` on the CPU as a NumPy array of ``dtype`` (float64 by default: the
-    exact linear algebra of PCA and friends runs on the CPU in double precision). An empty X
-    is an error: there is nothing to fit or measure."""
-    X = as_tensor(X, what)
-    if len(X) == 0:
-        raise ValueError(f"{what} is empty (no rows): pass at least one example")
-    return to_numpy(X).astype(dtype, copy=False)
 
 
 # ---------------------------------------------------------------------------- seeds

@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from aekit.device import as_numpy, as_tensor, model_device
+from aekit.checks import as_numpy, as_tensor
+from aekit.device import model_device
 
-__all__ = ["reconstruction_error", "pca_baseline", "reconstruct", "encode", "per_image_error"]
+__all__ = ["reconstruction_error", "pca_fit", "pca_baseline", "reconstruct", "encode", "per_image_error"]
 
 
 @torch.no_grad()
@@ -23,7 +24,7 @@ def reconstruct(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tens
 
 @torch.no_grad()
 def encode(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tensor:
-    """Codes of X (``model.encode``, its mean for a VAE) in eval mode, as a CPU tensor."""
+    """Codes of X (``model.encode``: the posterior mean for a VAE) in eval mode, as a CPU tensor."""
     X = as_tensor(X)
     was_training = model.training
     model.eval()
@@ -31,7 +32,12 @@ def encode(model: torch.nn.Module, X, batch_size: int = 4096) -> torch.Tensor:
     codes = []
     for i in range(0, max(len(X), 1), batch_size):  # an empty X still gives (0, code_dim)
         Z = model.encode(X[i:i + batch_size].to(device))
-        codes.append((Z[0] if isinstance(Z, tuple) else Z).cpu())
+        if not isinstance(Z, torch.Tensor):
+            raise TypeError(f"{type(model).__name__}.encode must return one tensor of codes "
+                            f"(batch, code_dim), got {type(Z).__name__}; see "
+                            f"aekit.models.AutoencoderModel (a VAE returns its posterior mean "
+                            f"and gives both parameters with .posterior)")
+        codes.append(Z.cpu())
     model.train(was_training)
     return torch.cat(codes)
 
@@ -54,22 +60,31 @@ def reconstruction_error(model: torch.nn.Module, X) -> float:
     return float(per_image_error(model, X).mean())
 
 
-def pca_baseline(X_train, X_test, k: int, return_model: bool = False):
-    """Reconstruction error of PCA with k components, fitted on X_train, measured on X_test.
+def pca_fit(X_train, k: int):
+    """scikit-learn's PCA with k components fitted on X_train (rows; images are flattened):
+    the one PCA of the package, used by every baseline, projector and code.
 
-    Uses scikit-learn's PCA (centred data, as a linear autoencoder with biases sees it).
-    Returns the same measure as :func:`reconstruction_error`, and the fitted PCA if asked.
+    Centred data, as a linear autoencoder with biases sees it; computed in float64 on the CPU
+    through the covariance matrix (the same components as a full SVD, and seconds instead of
+    minutes on 60,000 x 784 images).
     """
     from sklearn.decomposition import PCA
 
     X_train = as_numpy(X_train, "X_train").reshape(len(X_train), -1)
-    X_test = as_numpy(X_test, "X_test").reshape(len(X_test), -1)
-    if not isinstance(k, (int, np.integer)) or not 1 <= k <= min(X_train.shape):
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= min(X_train.shape):
         raise ValueError(f"k must be between 1 and {min(X_train.shape)} (the number of "
                          f"features or of training examples), got {k!r}")
-    # the covariance route: same components as a full SVD, and seconds instead of minutes on
-    # 60,000 x 784 images
-    pca = PCA(n_components=int(k), svd_solver="covariance_eigh").fit(X_train)
+    return PCA(n_components=int(k), svd_solver="covariance_eigh").fit(X_train)
+
+
+def pca_baseline(X_train, X_test, k: int, return_model: bool = False):
+    """Reconstruction error of PCA with k components, fitted on X_train, measured on X_test.
+
+    Returns the same measure as :func:`reconstruction_error`, and the fitted PCA
+    (:func:`pca_fit`) if asked.
+    """
+    pca = pca_fit(X_train, k)
+    X_test = as_numpy(X_test, "X_test").reshape(len(X_test), -1)
     X_hat = pca.inverse_transform(pca.transform(X_test))
     error = float(((X_hat - X_test) ** 2).sum(1).mean())
     return (error, pca) if return_model else error

@@ -27,7 +27,9 @@ import numpy as np
 import torch
 
 from aekit.models import Autoencoder
-from aekit.device import as_numpy, as_tensor, resolve_seed, seeded, to_numpy
+from aekit.checks import as_numpy, as_tensor
+from aekit.device import resolve_seed, seeded, to_numpy
+from aekit.evaluate import pca_fit
 from aekit.train import fit
 
 __all__ = ["linear_autoencoder", "fit_linear_autoencoder", "decoder_matrix", "projector",
@@ -99,7 +101,7 @@ def decoder_matrix(model: torch.nn.Module) -> np.ndarray:
     if not _is_linear(model):
         raise ValueError("decoder_matrix needs a linear autoencoder (activation, "
                          "code_activation and output_activation all 'linear', no k_sparse); "
-                         "build one with aekit.linear.linear_autoencoder")
+                         "build one with aekit.models.linear_autoencoder")
     n = len(model.encoder)
     W = np.eye(model.code_dim)
     for i in range(n):
@@ -146,12 +148,7 @@ def projector(W) -> np.ndarray:
 
 def pca_projector(X, k: int) -> np.ndarray:
     """The projector onto the top-k principal directions of X (centred), float64 ``(d, d)``."""
-    from sklearn.decomposition import PCA
-
-    X = as_numpy(X)
-    if not isinstance(k, (int, np.integer)) or not 1 <= k <= min(X.shape):
-        raise ValueError(f"k must be between 1 and {min(X.shape)}, got {k!r}")
-    C = PCA(n_components=int(k), svd_solver="full").fit(X).components_  # (k, d)
+    C = pca_fit(X, k).components_  # (k, d)
     return C.T @ C
 
 
@@ -184,14 +181,13 @@ def recover_components(model: torch.nn.Module, X) -> tuple[np.ndarray, np.ndarra
         (each defined up to its sign, as in any PCA).
     variances : ``(k,)``, the variance of the data along each direction.
     """
-    from sklearn.decomposition import PCA
 
     Q = _orthonormal_basis(decoder_matrix(model), "the decoder weights")  # (d, k)
     X = as_numpy(X)
     if X.shape[1] != Q.shape[0]:
         raise ValueError(f"X has {X.shape[1]} features but the model reconstructs {Q.shape[0]}")
     Y = (X - X.mean(0)) @ Q  # (n, k): coordinates in the decoder's subspace
-    pca = PCA(n_components=Q.shape[1], svd_solver="full").fit(Y)
+    pca = pca_fit(Y, Q.shape[1])
     return pca.components_ @ Q.T, pca.explained_variance_
 
 

@@ -34,11 +34,6 @@ def _check_weight(weight: float, who: str) -> float:
     return float(weight)
 
 
-def _code(Z) -> torch.Tensor:
-    """The code tensor (the mean, where ``encode`` returns (mean, log-variance))."""
-    return Z[0] if isinstance(Z, tuple) else Z
-
-
 class Penalty(abc.ABC):
     """Base class: a weighted term ``weight * value(model, X_in, Z)`` with a ``name``."""
 
@@ -68,7 +63,7 @@ class _Activity(Penalty):
 
     def layers(self, model, X_in, Z) -> list[torch.Tensor]:
         if not self.all_layers:
-            return [_code(Z)]
+            return [Z]
         if not callable(getattr(model, "hidden_activations", None)):
             raise TypeError(f"{type(self).__name__}(all_layers=True) needs a model with "
                             f"hidden_activations(X), such as aekit.models.Autoencoder; "
@@ -149,7 +144,7 @@ class KLSparsity(Penalty):
         self.rho, self.eps = float(rho), float(eps)
 
     def value(self, model, X_in, Z):
-        Z = _code(Z)  # (batch, code_dim)
+        # Z: (batch, code_dim)
         low, high = float(Z.detach().min()), float(Z.detach().max())
         # training-time dropout keeps a unit's mean but scales kept values by 1 / (1 - p)
         p = float(getattr(model, "dropout", 0.0) or 0.0) if getattr(model, "training", False) else 0.0
@@ -206,7 +201,7 @@ def _autograd(model: torch.nn.Module, X: torch.Tensor) -> torch.Tensor:
     from torch.func import jacrev, vmap
 
     def f(x):  # one example (input_dim,) -> its code (code_dim,)
-        return _code(model.encode(x.unsqueeze(0))).squeeze(0)
+        return model.encode(x.unsqueeze(0)).squeeze(0)
 
     # reverse mode: one (vectorised) backward pass per code unit
     with noise_from(None):  # vmap draws its own per-example noise (dropout) from the session
@@ -220,7 +215,7 @@ def jacobian_norm_sq(model: torch.nn.Module, X: torch.Tensor, method: str = "aut
     Parameters
     ----------
     model : a model with ``encode`` mapping ``(batch, input_dim)`` to ``(batch, code_dim)``
-        (the mean is used where ``encode`` returns a tuple).
+        (a VAE's ``encode`` gives its posterior mean).
     X : inputs ``(batch, input_dim)``.
     method : "closed_form" (one Linear layer with a sigmoid, tanh or linear code),
         "autograd" (exact, any encoder whose examples do not interact) or "auto" (the closed

@@ -19,13 +19,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
-from aekit.device import as_tensor, get_device, make_generator, noise_from, resolve_seed
+from aekit.checks import as_tensor, non_negative_int, positive_int
+from aekit.device import get_device, make_generator, noise_from, resolve_seed
+from aekit.models.protocol import AutoencoderModel, EpochSchedule, OwnLoss, check_model
 
-__all__ = ["fit", "History", "TrainingDiverged", "reconstruction_loss", "multiply_adds"]
+__all__ = ["fit", "History", "TrainingDiverged", "reconstruction_loss", "multiply_adds",
+           "run_epochs", "Diverged"]
 
 
 #: training steps with fewer multiply-adds than this (forward pass of one batch) run on one CPU
@@ -136,9 +138,8 @@ def _make_corruption(corruption) -> Callable[[torch.Tensor, torch.Generator | No
 
 def _step_parts(model, X_in, X_target, loss, penalties) -> dict[str, torch.Tensor]:
     """The loss of one batch and its named parts; the total is under "loss"."""
-    own = getattr(model, "loss", None)
-    if callable(own):
-        parts = dict(own(X_in, X_target))
+    if isinstance(model, OwnLoss):
+        parts = dict(model.loss(X_in, X_target))
         if penalties:
             Z = model.encode(X_in)
             for p in penalties:
@@ -169,20 +170,95 @@ def _evaluate(model, X, loss, penalties, batch_size) -> float:
     return total / len(X)
 
 
-def _diverged(model, saved, optimizer, epoch, bad, lr, history) -> "TrainingDiverged":
-    """Put back the weights saved at the start of the epoch; the error to raise."""
+class Diverged(Exception):
+    """Raised by an epoch of a training loop when its numbers stop being finite; ``what``
+    says which (:func:`run_epochs` turns it into :class:`TrainingDiverged`)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+def _restore(params: Sequence[torch.Tensor], saved: Sequence[torch.Tensor]) -> None:
     with torch.no_grad():
-        for p, old in zip(model.parameters(), saved):
+        for p, old in zip(params, saved):
             p.copy_(old)
-    optimizer.state.clear()  # its running averages hold NaN too
-    return TrainingDiverged(
-        f"the loss became NaN or infinite in epoch {epoch + 1} ({bad}); the model is "
-        f"back to its weights from the start of that epoch. Try a smaller learning "
-        f"rate (lr={lr:g} now), smaller penalty weights, or check the inputs.",
-        history)
 
 
-def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: float = 1e-3,
+def run_epochs(one_epoch: Callable[[int], dict[str, float]], *, params: Sequence[torch.Tensor],
+               epochs: int, desc: str, progress: bool, device: torch.device,
+               threads: int | None, work: Callable[[], int], interrupt: str, advice: str,
+               on_diverge: Callable[[], None] = lambda: None) -> History:
+    """The machinery every training loop of the package shares (:func:`fit` and
+    :func:`aekit.pretraining.fit_rbm`): a tqdm bar, the CPU thread policy, Ctrl-C, and
+    putting the weights back when training diverges.
+
+    ``one_epoch(epoch)`` trains one epoch and returns its numbers: ``"loss"`` (recorded as
+    ``train_loss``), optionally ``"val_loss"``, and named terms (recorded under
+    ``History.terms``); a non-finite number, or :class:`Diverged` raised inside, stops with
+    :class:`TrainingDiverged` after ``params`` are back to their values at the start of that
+    epoch (``advice`` ends its message; ``on_diverge`` then runs, e.g. to clear an optimizer's
+    state). ``threads=None`` trains on one CPU thread when ``work`` (multiply-adds of one
+    batch's forward pass, asked only then) is under ``SMALL_WORK``. ``interrupt``: see :func:`fit`.
+    """
+    history = History()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, desc=desc, unit="epoch")
+    # set right before the try whose finally restores it, so no early error leaks it
+    previous_threads = torch.get_num_threads()
+    if device.type == "cpu":
+        if threads is None and work() < SMALL_WORK:
+            threads = 1
+        if threads is not None:
+            torch.set_num_threads(threads)
+    saved = [p.detach().clone() for p in params] if interrupt == "raise" else []
+    try:
+        for epoch in range(epochs):
+            start = time.perf_counter()
+            saved = [p.detach().clone() for p in params]
+            try:
+                numbers = one_epoch(epoch)
+                bad = [k for k, v in numbers.items() if not math.isfinite(v)]
+                if bad:
+                    raise Diverged(", ".join(bad))
+            except Diverged as err:
+                _restore(params, saved)
+                on_diverge()
+                raise TrainingDiverged(
+                    f"the loss became NaN or infinite in epoch {epoch + 1} ({err.what}); the "
+                    f"model is back to its weights from the start of that epoch. {advice}",
+                    history) from err.__cause__
+            history.train_loss.append(numbers.pop("loss"))
+            if "val_loss" in numbers:
+                history.val_loss.append(numbers.pop("val_loss"))
+            for key, value in numbers.items():
+                history.terms.setdefault(key, []).append(value)
+            history.epoch_seconds.append(time.perf_counter() - start)
+            if bar is not None:
+                post = {"loss": f"{history.train_loss[-1]:.3g}"}
+                if history.val_loss:
+                    post["val"] = f"{history.val_loss[-1]:.3g}"
+                bar.set_postfix(post, refresh=False)
+                bar.update(1)
+    except KeyboardInterrupt:
+        history.stopped = "interrupted"
+        if interrupt == "raise":
+            _restore(params, saved)
+            raise
+        print(f"Training interrupted after {history.epochs} complete epochs; returning the "
+              f"history so far (the model keeps its current weights).")
+    finally:
+        if bar is not None:
+            bar.close()
+        if torch.get_num_threads() != previous_threads:
+            torch.set_num_threads(previous_threads)
+    return history
+
+
+def fit(model: AutoencoderModel, X, *, epochs: int, batch_size: int = 128, lr: float = 1e-3,
         loss: str = "bce", X_val=None, progress: bool = True,
         corruption=None, penalties: Sequence[Callable] | Iterable[Callable] = (),
         weight_decay: float = 0.0, optimizer: torch.optim.Optimizer | None = None,
@@ -236,10 +312,9 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
         If the loss becomes NaN or infinite; the model is restored to its weights at the start
         of that epoch, and the exception's ``history`` holds the completed epochs.
     """
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    check_model(model)
+    non_negative_int(epochs, "epochs")
+    positive_int(batch_size, "batch_size")
     if not lr > 0:
         raise ValueError(f"lr must be positive, got {lr!r}")
     if loss not in ("bce", "mse"):
@@ -253,7 +328,7 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
             raise ValueError(f"X_val must hold examples shaped like those of X {tuple(X.shape[1:])}, "
                              f"got shape {tuple(X_val.shape)}; or pass X_val=None")
     for data, what in ((X, "X"), (X_val, "X_val")):
-        if (data is not None and loss == "bce" and not callable(getattr(model, "loss", None))
+        if (data is not None and loss == "bce" and not isinstance(model, OwnLoss)
                 and (data.min() < 0 or data.max() > 1)):
             raise ValueError(f"loss='bce' needs inputs in [0, 1], but {what} ranges over "
                              f"[{float(data.min()):.3g}, {float(data.max()):.3g}]; scale it to [0, 1] "
@@ -287,84 +362,51 @@ def fit(model: torch.nn.Module, X, *, epochs: int, batch_size: int = 128, lr: fl
     gen = make_generator(seed)  # shuffling, on the CPU
     noise_gen = make_generator(seed + 1, device)  # corruption and the model's own noise
 
-    history = History()
     n = len(X)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    params = list(model.parameters())
 
-        bar = tqdm(total=epochs, desc=f"training {type(model).__name__}", unit="epoch")
-    # set right before the try whose finally restores it, so no early error leaks it
-    previous_threads = torch.get_num_threads()
-    if device.type == "cpu":
-        if threads is None and multiply_adds(model, X[:batch_size]) < SMALL_WORK:
-            threads = 1
-        if threads is not None:
-            torch.set_num_threads(threads)
+    def one_epoch(epoch: int) -> dict[str, float]:
+        if isinstance(model, EpochSchedule):
+            model.on_epoch_start(epoch, epochs)
+        Xs = X[torch.randperm(n, generator=gen).to(device)] if shuffle else X
+        # each batch's parts, kept as tensors: summing them once an epoch costs the loop no
+        # extra tensor operations and the device no synchronisation per batch
+        batches: list[tuple[int, dict[str, torch.Tensor]]] = []
+        try:
+            for lo in range(0, n, batch_size):
+                X_b = Xs[lo:lo + batch_size]  # a view: no copy, no DataLoader
+                X_in = corrupt_fn(X_b, noise_gen) if corrupt_fn else X_b
+                parts = _step_parts(model, X_in, X_b, loss, penalties)
+                optimizer.zero_grad(set_to_none=True)
+                parts["loss"].backward()
+                if max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+                optimizer.step()
+                batches.append((len(X_b), {k: v.detach() for k, v in parts.items()}))
+        except RuntimeError as err:
+            # NaN weights can make a later batch fail before the epoch ends (the BCE checks
+            # that its input lies in [0, 1]): that is divergence too, not a crash.
+            if all(bool(torch.isfinite(p).all()) for p in params):
+                raise
+            raise Diverged("the weights turned NaN") from err
+        # one transfer an epoch; the exact float64 sum happens on the CPU (MPS has no float64)
+        sizes = torch.tensor([size for size, _ in batches], dtype=torch.float64)
+        numbers = {k: float(torch.stack([p[k] for _, p in batches]).cpu().double() @ sizes) / n
+                   for k in batches[0][1]}
+        if X_val is not None and all(math.isfinite(v) for v in numbers.values()):
+            numbers["val_loss"] = _evaluate(model, X_val, loss, penalties, val_batch_size)
+            model.train()
+        return numbers
+
     model.train()
-    saved = [p.detach().clone() for p in model.parameters()] if interrupt == "raise" else []
     with noise_from(noise_gen):  # every random choice of the model follows the seed
         try:
-            for epoch in range(epochs):
-                hook = getattr(model, "on_epoch_start", None)
-                if callable(hook):
-                    hook(epoch, epochs)
-                start = time.perf_counter()
-                saved = [p.detach().clone() for p in model.parameters()]
-                Xs = X[torch.randperm(n, generator=gen).to(device)] if shuffle else X
-                # each batch's parts, kept as tensors: summing them once an epoch costs the loop
-                # no extra tensor operations and the device no synchronisation per batch
-                batches: list[tuple[int, dict[str, torch.Tensor]]] = []
-                try:
-                    for lo in range(0, n, batch_size):
-                        X_b = Xs[lo:lo + batch_size]  # a view: no copy, no DataLoader
-                        X_in = corrupt_fn(X_b, noise_gen) if corrupt_fn else X_b
-                        parts = _step_parts(model, X_in, X_b, loss, penalties)
-                        optimizer.zero_grad(set_to_none=True)
-                        parts["loss"].backward()
-                        if max_grad_norm is not None:
-                            torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
-                        optimizer.step()
-                        batches.append((len(X_b), {k: v.detach() for k, v in parts.items()}))
-                except RuntimeError as err:
-                    # NaN weights can make a later batch fail before the epoch ends (the BCE checks
-                    # that its input lies in [0, 1]): that is divergence too, not a crash.
-                    if all(bool(torch.isfinite(p).all()) for p in model.parameters()):
-                        raise
-                    raise _diverged(model, saved, optimizer, epoch, "the weights turned NaN", lr, history) from err
-                # one transfer an epoch; the exact float64 sum happens on the CPU (MPS has no float64)
-                sizes = torch.tensor([size for size, _ in batches], dtype=torch.float64)
-                means = {k: float(torch.stack([p[k] for _, p in batches]).cpu().double() @ sizes) / n
-                         for k in batches[0][1]}
-                if not all(math.isfinite(v) for v in means.values()):
-                    bad = ", ".join(k for k, v in means.items() if not math.isfinite(v))
-                    raise _diverged(model, saved, optimizer, epoch, bad, lr, history)
-                history.train_loss.append(means.pop("loss"))
-                for key, value in means.items():
-                    history.terms.setdefault(key, []).append(value)
-                if X_val is not None:
-                    history.val_loss.append(_evaluate(model, X_val, loss, penalties, val_batch_size))
-                    model.train()
-                history.epoch_seconds.append(time.perf_counter() - start)
-                if bar is not None:
-                    post = {"loss": f"{history.train_loss[-1]:.3g}"}
-                    if history.val_loss:
-                        post["val"] = f"{history.val_loss[-1]:.3g}"
-                    bar.set_postfix(post, refresh=False)
-                    bar.update(1)
-        except KeyboardInterrupt:
-            history.stopped = "interrupted"
-            if interrupt == "raise":
-                with torch.no_grad():
-                    for p, old in zip(model.parameters(), saved):
-                        p.copy_(old)
-                raise
-            print(f"Training interrupted after {history.epochs} complete epochs; "
-                  f"returning the history so far (the model keeps its current weights).")
+            return run_epochs(
+                one_epoch, params=params, epochs=epochs, desc=f"training {type(model).__name__}",
+                progress=progress, device=device, threads=threads,
+                work=lambda: multiply_adds(model, X[:batch_size]),
+                interrupt=interrupt, on_diverge=optimizer.state.clear,  # its averages hold NaN
+                advice=f"Try a smaller learning rate (lr={lr:g} now), smaller penalty weights, "
+                       f"or check the inputs.")
         finally:
-            if bar is not None:
-                bar.close()
             model.eval()
-            if torch.get_num_threads() != previous_threads:
-                torch.set_num_threads(previous_threads)
-    return history

@@ -29,9 +29,9 @@ from aekit import fit
 from aekit.data import DataError, load
 from aekit.device import get_device
 from aekit.evaluate import reconstruction_error
-from aekit.rbm import (RBM, deep_autoencoder, fit_rbm, pretrain_autoencoder_stack,
-                       pretrain_stack, unroll)
-from aekit.device import as_numpy, as_tensor
+from aekit.models import RBM, deep_autoencoder
+from aekit.pretraining import fit_rbm, pretrain_autoencoder_stack, pretrain_stack, unroll
+from aekit.checks import as_numpy, as_tensor
 
 # The paper's MNIST row (Science 313:504, Fig. 2 caption): deep AE, logistic PCA, PCA.
 PAPER = {"deep": 3.00, "logistic_pca": 8.01, "pca": 13.87}

@@ -1,6 +1,6 @@
 """Execute lessons in fresh kernels and report wall time and peak memory.
 
-``python -m aekit.bench lessons [paths...] [--save] [--slowest N]``
+``python -m aekit.bench lessons [paths...] [--slowest N]``
 
 Each notebook runs top to bottom with nbclient in a new kernel whose working directory is the
 notebook's folder (as in JupyterLab). While it runs, the resident memory (RSS) of the kernel
@@ -8,10 +8,9 @@ process and all its children is sampled with psutil; the table gives the peak of
 the wall time, and the CPU time the kernel used (on a busy shared machine the CPU time is the
 better guide to how long the lesson takes on an idle one). ``--slowest N`` lists the N slowest
 cells of each lesson.
-With ``--save`` the executed notebook is written back with its outputs, after
-:func:`clean_notebook` has removed what makes committed notebooks large, noisy or broken on
-reopening: saved widget state, widget views (the static picture an explorer puts beside its
-view is kept), progress bars and other stderr output, and execution timestamps.
+Saving executed lessons (with their outputs, cleaned) is a repository task: ``python
+tools/notebooks.py save [paths...]`` uses :func:`run_notebook` and ``tools/notebooks.py``'s
+cleaner.
 
 Without paths, every ``lessons/NN_*.ipynb`` of the repository is run.
 """
@@ -25,73 +24,12 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["run_notebook", "clean_notebook", "default_paths", "main"]
-
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
-# What an output may carry besides a widget view that is worth keeping without the widget.
-_STATIC = ("image/png", "image/jpeg", "image/svg+xml", "text/html", "text/markdown",
-           "text/latex")
-
+__all__ = ["run_notebook", "default_paths", "main"]
 
 def default_paths() -> list[Path]:
     """The numbered lessons ``lessons/NN_*.ipynb`` of the repository, in order."""
     root = Path(__file__).resolve().parents[2] / "lessons"
     return sorted(p for p in root.glob("[0-9][0-9]_*.ipynb"))
-
-
-def clean_notebook(nb):
-    """Strip what should not be committed from an executed notebook, in place, and return it.
-
-    Removes the notebook's saved widget state (``metadata.widgets``), widget views in outputs
-    (keeping the static image/png, html and text/plain that explorers put in the same output;
-    an output left with nothing but plain text beside its view, such as a tqdm bar, is dropped),
-    stderr streams (progress bars, warnings), execution timestamps (``metadata.execution``),
-    and merges consecutive stdout streams so diffs stay line-based.
-
-    Parameters
-    ----------
-    nb : an ``nbformat.NotebookNode`` (or a dict with the same layout), version 4.
-
-    Returns
-    -------
-    The same notebook object, cleaned.
-    """
-    if not isinstance(nb, dict) or "cells" not in nb:
-        raise TypeError("clean_notebook expects a notebook (nbformat.NotebookNode or dict with "
-                        f"a 'cells' list), got {type(nb).__name__}; read it with nbformat.read")
-    nb.get("metadata", {}).pop("widgets", None)
-    for cell in nb["cells"]:
-        cell.get("metadata", {}).pop("execution", None)
-        if cell.get("cell_type") != "code":
-            continue
-        kept = []
-        for out in cell.get("outputs", []):
-            kind = out.get("output_type")
-            if kind == "stream":
-                if out.get("name") == "stderr":
-                    continue
-                if kept and kept[-1].get("output_type") == "stream" and \
-                        kept[-1].get("name") == out.get("name"):
-                    kept[-1]["text"] = _text(kept[-1]["text"]) + _text(out["text"])
-                    continue
-            elif kind in ("display_data", "execute_result"):
-                data = out.get("data", {})
-                had_widget = WIDGET_VIEW in data or WIDGET_STATE in data
-                data.pop(WIDGET_VIEW, None)
-                data.pop(WIDGET_STATE, None)
-                if had_widget and not any(k in data for k in _STATIC):
-                    continue
-                if not data:
-                    continue
-                out.get("metadata", {}).pop(WIDGET_VIEW, None)
-            kept.append(out)
-        cell["outputs"] = kept
-    return nb
-
-
-def _text(value) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
 
 
 class _MemorySampler(threading.Thread):
@@ -143,7 +81,7 @@ def _kernel_env() -> dict[str, str]:
     return env
 
 
-def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600,
+def run_notebook(path: str | os.PathLike, save=None, timeout: int = 600,
                  kernel_name: str = "python3",
                  details: dict | None = None, allow_errors: bool = False) -> tuple[float, float]:
     """Execute a notebook in a fresh kernel; return ``(seconds, peak_mb)``.
@@ -151,8 +89,9 @@ def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600
     Parameters
     ----------
     path : the ``.ipynb`` file; it runs with its own folder as working directory.
-    save : write the executed, cleaned notebook (see :func:`clean_notebook`) back to ``path``.
-        A notebook that fails is never written.
+    save : a function ``save(nb, path)`` called with the executed notebook when every cell
+        ran (``tools/notebooks.py`` cleans and writes it); a notebook that fails is never
+        passed on.
     timeout : seconds allowed for one cell.
     kernel_name : the kernel to start ("python3" is this environment's Python).
     details : if a dict is given, it receives ``"cpu_seconds"`` (CPU time used by the kernel
@@ -204,12 +143,8 @@ def run_notebook(path: str | os.PathLike, save: bool = False, timeout: int = 600
         if details is not None:
             details["cpu_seconds"] = samplers[0].cpu if samplers else float("nan")
             details["cells"] = _cell_seconds(nb)
-    if save:
-        clean_notebook(nb)
-        nbformat.validate(nb)
-        tmp = path.with_name(f".{path.name}.tmp")
-        nbformat.write(nb, tmp)
-        os.replace(tmp, path)
+    if save is not None:
+        save(nb, path)
     return seconds, peak / 2**20
 
 
@@ -228,17 +163,15 @@ def _cell_seconds(nb) -> list[tuple[int, float, str]]:
     return found
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, save=None, prog: str = "python -m aekit.bench lessons") -> int:
     """Command line: run lessons, print a table of wall time, CPU time and peak memory.
 
     Returns 0 when every lesson ran, 1 if any failed (the others still run), 2 without lessons.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m aekit.bench lessons",
+        prog=prog,
         description="Execute lessons in fresh kernels; print wall time and peak memory.")
     parser.add_argument("paths", nargs="*", help="notebooks to run (default: every lesson)")
-    parser.add_argument("--save", action="store_true",
-                        help="write each executed notebook back, cleaned, with its outputs")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     parser.add_argument("--slowest", type=int, default=0, metavar="N",
                         help="also list the N slowest cells of each lesson")
@@ -256,9 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for path in paths:
         details: dict = {}
         try:
-            seconds, peak = run_notebook(path, save=args.save, timeout=args.timeout,
-                                         details=details)
-            status = "saved" if args.save else "ok"
+            seconds, peak = run_notebook(path, save=save, timeout=args.timeout, details=details)
+            status = "saved" if save is not None else "ok"
         except Exception as err:  # report and go on with the other lessons
             failed += 1
             seconds, peak = float("nan"), float("nan")

@@ -16,8 +16,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aekit.checks import positive_int, positive_ints
 from aekit.device import rand_like
-from aekit.models.dense import _activation, check_input
+from aekit.models._layers import check_codes, check_input, dense_layers, lookup_activation
 
 __all__ = ["ConcreteAutoencoder"]
 
@@ -53,26 +54,23 @@ class ConcreteAutoencoder(nn.Module):
                  start_temperature: float = 10.0, end_temperature: float = 0.1,
                  activation: str = "relu", output_activation: str | None = "sigmoid") -> None:
         super().__init__()
-        if not isinstance(input_dim, int) or isinstance(input_dim, bool) or input_dim < 1:
-            raise ValueError(f"input_dim must be a positive integer, got {input_dim!r}")
+        positive_int(input_dim, "input_dim")
         if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= input_dim:
             raise ValueError(f"k (features to select) must be between 1 and input_dim={input_dim}, "
                              f"got {k!r}")
         if not 0 < end_temperature <= start_temperature:
             raise ValueError(f"temperatures must satisfy 0 < end_temperature <= start_temperature, "
                              f"got start={start_temperature!r}, end={end_temperature!r}")
-        hidden_dims = tuple(hidden_dims)
-        if any(not isinstance(h, int) or h < 1 for h in hidden_dims):
-            raise ValueError(f"hidden_dims must be positive integers, got {hidden_dims!r}")
+        hidden_dims = positive_ints(hidden_dims, "hidden_dims")
         self.input_dim, self.k, self.code_dim, self.hidden_dims = input_dim, k, k, hidden_dims
         self.start_temperature, self.end_temperature = float(start_temperature), float(end_temperature)
         self.temperature = self.start_temperature
-        self._act = _activation(activation, "activation")
-        self._out_act = _activation(output_activation, "output_activation")
+        self._act = lookup_activation(activation, "activation")
+        self._out_act = lookup_activation(output_activation, "output_activation")
         # one row of logits per selector: its (unnormalised) preference over the input features
         self.logits = nn.Parameter(torch.randn(k, input_dim) * math.sqrt(2.0 / (k + input_dim)))
         sizes = (k, *hidden_dims, input_dim)
-        self.decoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.decoder = dense_layers(sizes)
         # The decoder's output layer starts at zero. Its weights then grow in the direction of
         # whatever each selector already mixes in, so the first pushes on the logits favour
         # features that explain the data. From a random start a selector can be pushed off a
@@ -126,8 +124,7 @@ class ConcreteAutoencoder(nn.Module):
 
     def decode(self, Z: torch.Tensor) -> torch.Tensor:
         """Reconstruct all ``input_dim`` features from the k selected ones."""
-        if Z.dim() != 2 or Z.shape[1] != self.k:
-            raise ValueError(f"decode expects codes of shape (batch, {self.k}), got {tuple(Z.shape)}")
+        check_codes(Z, self.k)
         h = Z
         for i, layer in enumerate(self.decoder):
             h = layer(h)

@@ -11,6 +11,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aekit.checks import positive_int, positive_ints
+from aekit.models._layers import check_codes
+
 __all__ = ["ConvAutoencoder"]
 
 
@@ -49,9 +52,9 @@ class ConvAutoencoder(nn.Module):
         if len(image_shape) != 3 or min(image_shape) < 1:
             raise ValueError(f"image_shape must be (height, width) or (channels, height, width), "
                              f"got {image_shape!r}")
-        channels = tuple(channels)
-        if not channels or any(not isinstance(c, int) or c < 1 for c in channels):
-            raise ValueError(f"channels must be one or more positive integers, got {channels!r}")
+        channels = positive_ints(channels, "channels")
+        if not channels:
+            raise ValueError("channels must list one or more positive integers, e.g. (16, 32)")
         c_in, height, width = image_shape
         # spatial size after each pooling step; each must stay at least 1x1
         sizes = [(height, width)]
@@ -62,8 +65,7 @@ class ConvAutoencoder(nn.Module):
             raise ValueError(f"{len(channels)} pooling steps shrink a {height}x{width} image below "
                              f"1x1; use at most {max(0, min(height, width).bit_length() - 1)} "
                              f"entries in channels")
-        if code_dim is not None and (not isinstance(code_dim, int) or code_dim < 1):
-            raise ValueError(f"code_dim must be a positive integer or None, got {code_dim!r}")
+        positive_int(code_dim, "code_dim", or_none=True)
         self.image_shape, self.channels, self.code_dim_arg = image_shape, channels, code_dim
         self.input_dim = c_in * height * width
         self._sizes = sizes
@@ -104,8 +106,7 @@ class ConvAutoencoder(nn.Module):
 
     def decode_images(self, Z: torch.Tensor) -> torch.Tensor:
         """Images ``(batch, C, H, W)`` with values in (0, 1) from codes ``(batch, code_dim)``."""
-        if Z.dim() != 2 or Z.shape[1] != self.code_dim:
-            raise ValueError(f"decode expects codes of shape (batch, {self.code_dim}), got {tuple(Z.shape)}")
+        check_codes(Z, self.code_dim)
         h = F.relu(self.from_code(Z)) if self.from_code is not None else Z
         h = h.reshape(len(Z), *self._feature_shape)
         targets = self._sizes[-2::-1]  # the sizes before each pooling, innermost first

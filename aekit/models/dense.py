@@ -7,49 +7,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from aekit.device import dropout
+from aekit.checks import positive_int
+from aekit.device import dropout, seeded
+from aekit.models._layers import (check_codes, check_input, check_layer_sizes, check_sizes,
+                                   dense_layers, lookup_activation)
 
-__all__ = ["Autoencoder", "ACTIVATIONS", "check_input", "check_sizes"]
-
-ACTIVATIONS = {
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "elu": F.elu,
-    "leaky_relu": F.leaky_relu,
-    "linear": lambda x: x,
-}
-
-
-def _activation(name: str | None, what: str):
-    key = "linear" if name in (None, "none", "identity") else name
-    if key not in ACTIVATIONS:
-        raise ValueError(f"{what} must be one of {sorted(ACTIVATIONS)}, got {name!r}")
-    return ACTIVATIONS[key]
-
-
-def check_sizes(input_dim: int, code_dim: int, hidden_dims: Sequence[int] = ()) -> tuple[int, ...]:
-    """Raise a clear ValueError unless the layer sizes are positive integers; the hidden sizes
-    come back as a tuple."""
-    for what, value in (("input_dim", input_dim), ("code_dim", code_dim)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    hidden_dims = tuple(hidden_dims)
-    if any(not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in hidden_dims):
-        raise ValueError(f"hidden_dims must be positive integers, got {hidden_dims!r}")
-    return hidden_dims
-
-
-def check_input(X: torch.Tensor, input_dim: int, who: str = "the model") -> None:
-    """Raise a clear ValueError unless X is a batch of rows with ``input_dim`` features."""
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{who} expects a torch.Tensor, got {type(X).__name__}; "
-                        f"convert with torch.as_tensor(X, dtype=torch.float32)")
-    if X.dim() != 2 or X.shape[1] != input_dim:
-        hint = ("flatten images first with X.reshape(len(X), -1)" if X.dim() > 2 and
-                X[0].numel() == input_dim else f"build the model with input_dim={X.shape[-1]}")
-        raise ValueError(f"{who} expects inputs of shape (batch, {input_dim}), got "
-                         f"{tuple(X.shape)}; {hint}")
+__all__ = ["Autoencoder", "linear_autoencoder", "deep_autoencoder"]
 
 
 class Autoencoder(nn.Module):
@@ -106,18 +69,18 @@ class Autoencoder(nn.Module):
         self.code_activation, self.tied, self.dropout = code_activation, tied, dropout
         self.k_sparse, self.k_sparse_start = k_sparse, k_sparse_start
         self._k_annealed: int | None = None  # k during annealing; None: k_sparse
-        self._act = _activation(activation, "activation")
-        self._out_act = _activation(output_activation, "output_activation")
-        self._code_act = _activation(code_activation, "code_activation")
+        self._act = lookup_activation(activation, "activation")
+        self._out_act = lookup_activation(output_activation, "output_activation")
+        self._code_act = lookup_activation(code_activation, "code_activation")
 
         sizes = (input_dim, *hidden_dims, code_dim)
-        self.encoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.encoder = dense_layers(sizes)
         back = sizes[::-1]
         if tied:
             self.decoder = nn.ModuleList()
             self.decoder_biases = nn.ParameterList(nn.Parameter(torch.zeros(b)) for b in back[1:])
         else:
-            self.decoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(back, back[1:]))
+            self.decoder = dense_layers(back)
 
     # ------------------------------------------------------------------ encoder
     def hidden_activations(self, X: torch.Tensor) -> list[torch.Tensor]:
@@ -164,8 +127,7 @@ class Autoencoder(nn.Module):
     # ------------------------------------------------------------------ decoder
     def decode(self, Z: torch.Tensor) -> torch.Tensor:
         """Map codes ``(batch, code_dim)`` to reconstructions ``(batch, input_dim)``: x_hat = g(z)."""
-        if Z.dim() != 2 or Z.shape[1] != self.code_dim:
-            raise ValueError(f"decode expects codes of shape (batch, {self.code_dim}), got {tuple(Z.shape)}")
+        check_codes(Z, self.code_dim)
         h = Z
         n = len(self.encoder)
         for i in range(n):
@@ -195,3 +157,23 @@ class Autoencoder(nn.Module):
         if self.k_sparse_start:
             extra.append(f"k_sparse_start={self.k_sparse_start} (now {self.k_active})")
         return ", ".join(extra)
+
+
+def linear_autoencoder(input_dim: int, code_dim: int) -> Autoencoder:
+    """An autoencoder with no non-linearity at all: one linear encoder layer, one linear
+    decoder layer (with biases, so it can learn the data mean). Lesson 02 relates it to PCA
+    (:mod:`aekit.linear`)."""
+    return Autoencoder(input_dim, code_dim, activation="linear", output_activation="linear")
+
+
+def deep_autoencoder(input_dim: int, layer_sizes: Sequence[int], seed: int | None = None) -> Autoencoder:
+    """The network :func:`aekit.pretraining.unroll` builds, from a random start (PyTorch's default init).
+
+    Logistic hidden layers, a linear code, a logistic output, untied weights: the baseline of
+    plain joint training without pretraining.
+    """
+    sizes = check_layer_sizes(layer_sizes)
+    positive_int(input_dim, "input_dim")
+    with seeded(seed):
+        return Autoencoder(input_dim, sizes[-1], hidden_dims=sizes[:-1], activation="sigmoid",
+                           output_activation="sigmoid", code_activation="linear")

@@ -23,8 +23,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aekit.checks import positive_int
 from aekit.device import rand_like
-from aekit.models.dense import _activation, check_input, check_sizes
+from aekit.models._layers import (check_codes, check_input, check_sizes, dense_layers,
+                                   lookup_activation)
 
 __all__ = ["RateDistortionAutoencoder", "LogisticMixturePrior"]
 
@@ -39,8 +41,7 @@ class LogisticMixturePrior(nn.Module):
 
     def __init__(self, code_dim: int, components: int = 3) -> None:
         super().__init__()
-        if not isinstance(components, int) or components < 1:
-            raise ValueError(f"components must be a positive integer, got {components!r}")
+        positive_int(components, "components")
         self.code_dim, self.components = code_dim, components
         spread = torch.linspace(-2.0, 2.0, components) if components > 1 else torch.zeros(1)
         self.loc = nn.Parameter(spread.repeat(code_dim, 1))  # (code_dim, components)
@@ -97,11 +98,11 @@ class RateDistortionAutoencoder(nn.Module):
             raise ValueError(f"lam weights the distortion against the bits and must be > 0, got {lam!r}")
         self.input_dim, self.code_dim, self.hidden_dims = input_dim, code_dim, hidden_dims
         self.lam, self.activation = float(lam), activation
-        self._act = _activation(activation, "activation")
+        self._act = lookup_activation(activation, "activation")
         sizes = (input_dim, *hidden_dims, code_dim)
-        self.encoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.encoder = dense_layers(sizes)
         back = sizes[::-1]
-        self.decoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(back, back[1:]))
+        self.decoder = dense_layers(back)
         self.prior = LogisticMixturePrior(code_dim, components)
 
     # ------------------------------------------------------------------ encoder / decoder
@@ -123,8 +124,7 @@ class RateDistortionAutoencoder(nn.Module):
 
     def decode(self, Z: torch.Tensor) -> torch.Tensor:
         """Reconstructions ``(batch, input_dim)`` in (0, 1) from (quantised) codes."""
-        if Z.dim() != 2 or Z.shape[1] != self.code_dim:
-            raise ValueError(f"decode expects codes of shape (batch, {self.code_dim}), got {tuple(Z.shape)}")
+        check_codes(Z, self.code_dim)
         h = Z
         for i, layer in enumerate(self.decoder):
             h = layer(h)

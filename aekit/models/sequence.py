@@ -10,6 +10,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from aekit.checks import positive_int
+from aekit.models._layers import check_codes
+
 __all__ = ["SequenceAutoencoder"]
 
 
@@ -38,8 +41,7 @@ class SequenceAutoencoder(nn.Module):
         super().__init__()
         for what, value in (("n_features", n_features), ("hidden_size", hidden_size),
                             ("code_dim", code_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{what} must be a positive integer, got {value!r}")
+            positive_int(value, what)
         if output_activation not in ("sigmoid", "linear"):
             raise ValueError(f"output_activation must be 'sigmoid' or 'linear', got {output_activation!r}")
         if reconstruction not in ("mse", "bce"):
@@ -71,10 +73,8 @@ class SequenceAutoencoder(nn.Module):
 
     def decode(self, Z: torch.Tensor, length: int) -> torch.Tensor:
         """Sequences ``(batch, length, n_features)`` from codes ``(batch, code_dim)``."""
-        if Z.dim() != 2 or Z.shape[1] != self.code_dim:
-            raise ValueError(f"decode expects codes of shape (batch, {self.code_dim}), got {tuple(Z.shape)}")
-        if not isinstance(length, int) or length < 1:
-            raise ValueError(f"length (time steps to generate) must be a positive integer, got {length!r}")
+        check_codes(Z, self.code_dim)
+        positive_int(length, "length (time steps to generate)")
         h0, c0 = torch.tanh(self.to_state(Z)).chunk(2, dim=1)  # each (batch, hidden_size)
         steps = Z.unsqueeze(1).expand(-1, length, -1)  # the code at every step
         out, _ = self.decoder(steps, (h0.unsqueeze(0).contiguous(), c0.unsqueeze(0).contiguous()))

@@ -17,8 +17,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from aekit.device import as_tensor, model_device, randn, randn_like, to_model, to_numpy
-from aekit.models.dense import _activation, check_input, check_sizes
+from aekit.checks import positive_int
+from aekit.checks import as_tensor
+from aekit.device import model_device, randn, randn_like, to_model, to_numpy
+from aekit.models._layers import (check_codes, check_input, check_sizes, dense_layers,
+                                   lookup_activation)
 
 __all__ = ["VAE", "gaussian_kl"]
 
@@ -56,7 +59,7 @@ class VAE(nn.Module):
     Examples
     --------
     >>> vae = VAE(64, 2, hidden_dims=(64,))
-    >>> mean, logvar = vae.encode(torch.rand(5, 64))
+    >>> mean, logvar = vae.posterior(torch.rand(5, 64))
     >>> vae.sample(3).shape
     torch.Size([3, 64])
     """
@@ -73,25 +76,29 @@ class VAE(nn.Module):
 
         self.input_dim, self.code_dim, self.hidden_dims = input_dim, code_dim, hidden_dims
         self.likelihood, self.beta, self.activation = likelihood, float(beta), activation
-        self._act = _activation(activation, "activation")
+        self._act = lookup_activation(activation, "activation")
 
         sizes = (input_dim, *hidden_dims)
-        self.encoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.encoder = dense_layers(sizes)
         self.to_mean = nn.Linear(sizes[-1], code_dim)
         self.to_logvar = nn.Linear(sizes[-1], code_dim)
         back = (code_dim, *hidden_dims[::-1], input_dim)
-        self.decoder = nn.ModuleList(nn.Linear(a, b) for a, b in zip(back, back[1:]))
+        self.decoder = dense_layers(back)
         # the Gaussian decoder's variance in eval mode (running average; unused for Bernoulli)
         self.register_buffer("obs_var", torch.tensor(0.05))
 
     # ------------------------------------------------------------------ encoder
-    def encode(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def posterior(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The posterior q(z|x): its mean and log-variance, each ``(batch, code_dim)``."""
         check_input(X, self.input_dim, "VAE")
         h = X
         for layer in self.encoder:
             h = self._act(layer(h))
         return self.to_mean(h), self.to_logvar(h)
+
+    def encode(self, X: torch.Tensor) -> torch.Tensor:
+        """The code of X: the posterior mean, ``(batch, code_dim)`` (see :meth:`posterior`)."""
+        return self.posterior(X)[0]
 
     @staticmethod
     def reparameterize(mean: torch.Tensor, logvar: torch.Tensor,
@@ -104,9 +111,7 @@ class VAE(nn.Module):
     # ------------------------------------------------------------------ decoder
     def decode_logits(self, Z: torch.Tensor) -> torch.Tensor:
         """The decoder's last layer before its output non-linearity: ``(batch, input_dim)``."""
-        if Z.dim() != 2 or Z.shape[1] != self.code_dim:
-            raise ValueError(f"decode expects codes of shape (batch, {self.code_dim}), "
-                             f"got {tuple(Z.shape)}")
+        check_codes(Z, self.code_dim)
         h = Z
         for i, layer in enumerate(self.decoder):
             h = layer(h)
@@ -121,7 +126,7 @@ class VAE(nn.Module):
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Reconstruct X: in ``eval()`` mode the decoded posterior mean (deterministic),
         in training mode the decoding of one sample of q(z|x)."""
-        mean, logvar = self.encode(X)
+        mean, logvar = self.posterior(X)
         Z = self.reparameterize(mean, logvar) if self.training else mean
         return self.decode(Z)
 
@@ -148,7 +153,7 @@ class VAE(nn.Module):
         if self.likelihood == "bernoulli" and (X_target.min() < 0 or X_target.max() > 1):
             raise ValueError("the Bernoulli VAE needs targets in [0, 1]; scale the data or use "
                              "likelihood='gaussian'")
-        mean, logvar = self.encode(X_in)
+        mean, logvar = self.posterior(X_in)
         Z = self.reparameterize(mean, logvar)
         reconstruction = self.reconstruction_nll(self.decode_logits(Z), X_target).mean()
         kl = gaussian_kl(mean, logvar).mean()
@@ -162,7 +167,7 @@ class VAE(nn.Module):
         was_training = self.training
         self.eval()
         X = to_model(X, self)
-        mean, logvar = self.encode(X)
+        mean, logvar = self.posterior(X)
         nll = torch.stack([self.reconstruction_nll(
             self.decode_logits(self.reparameterize(mean, logvar)), X) for _ in range(n_samples)])
         self.train(was_training)
@@ -175,8 +180,7 @@ class VAE(nn.Module):
 
         Returns the decoder's means, shape ``(n, input_dim)``, values in (0, 1).
         """
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        positive_int(n, "n")
         Z = randn(n, self.code_dim, device=model_device(self), generator=generator)
         return self.decode(Z)  # (n, input_dim)
 
@@ -188,7 +192,7 @@ class VAE(nn.Module):
             raise ValueError(f"steps must be an integer >= 2 (both ends included), got {steps!r}")
         ends = torch.cat([as_tensor(to_numpy(torch.as_tensor(x)).reshape(1, -1), what)
                           for x, what in ((x0, "x0"), (x1, "x1"))])  # (2, input_dim), CPU
-        mean, _ = self.encode(to_model(ends, self))  # (2, code_dim)
+        mean = self.encode(to_model(ends, self))  # (2, code_dim)
         t = torch.linspace(0, 1, steps, device=mean.device)[:, None]  # (steps, 1)
         return self.decode((1 - t) * mean[0] + t * mean[1])
 

@@ -72,6 +72,7 @@ def execute_lesson(lesson: Path, work: Path, timeout: int = 600,
     import nbformat
 
     from aekit.bench.lessons import run_notebook
+    from aekit.notebooks import write_clean
 
     executed = work / "executed" / lesson.name
     key = _source_key(lesson)
@@ -83,7 +84,7 @@ def execute_lesson(lesson: Path, work: Path, timeout: int = 600,
     scratch = work / "running" / lesson.name
     scratch.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(lesson, scratch)
-    seconds, _ = run_notebook(scratch, save=True, timeout=timeout, allow_errors=allow_errors)
+    seconds, _ = run_notebook(scratch, save=write_clean, timeout=timeout, allow_errors=allow_errors)
     nb = nbformat.read(scratch, as_version=4)
     pages.check_explorers(nb, lesson.name)
     failed = any(out.get("output_type") == "error" for cell in nb.cells

@@ -11,16 +11,7 @@ import matplotlib
 import numpy as np
 import torch
 
-
-def _mosaic(images: np.ndarray, ncols: int, gap: int = 1) -> np.ndarray:
-    """Tile ``(n, h, w)`` images on a grid, ``ncols`` to a row, NaN between them."""
-    n, h, w = images.shape
-    nrows = max(1, -(-n // ncols))
-    out = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap), np.nan)
-    for i, image in enumerate(images):
-        r, c = divmod(i, ncols)
-        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = image
-    return out
+from aekit.plot import mosaic
 
 
 def image_rows(subfig, rows: Sequence[torch.Tensor], labels: Sequence[str],
@@ -32,7 +23,7 @@ def image_rows(subfig, rows: Sequence[torch.Tensor], labels: Sequence[str],
     ax = subfig.subplots()
     subfig.subplots_adjust(left=0.17, right=0.98)  # room for the row labels
     colours = matplotlib.colormaps[cmap].with_extremes(bad="white")
-    ax.imshow(_mosaic(images, n), cmap=colours, vmin=0, vmax=1, interpolation="nearest")
+    ax.imshow(mosaic(images, n), cmap=colours, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([r * (h + 1) + (h - 1) / 2 for r in range(len(rows))], list(labels), fontsize=8)
     ax.tick_params(length=0)
@@ -49,7 +40,7 @@ def filter_grid(subfig, weights: torch.Tensor, image_shape: Sequence[int], ncols
     W = W / np.where(scale > 0, scale, 1.0)
     ax = subfig.subplots()
     colours = matplotlib.colormaps["RdBu_r"].with_extremes(bad="white")
-    ax.imshow(_mosaic(W.reshape(len(W), *image_shape), ncols), cmap=colours, vmin=-1, vmax=1,
+    ax.imshow(mosaic(W.reshape(len(W), *image_shape), ncols), cmap=colours, vmin=-1, vmax=1,
               interpolation="nearest")
     ax.set_axis_off()
     if title:

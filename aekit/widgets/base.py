@@ -3,7 +3,10 @@
 1. A pure render function: a setting (keyword arguments) -> matplotlib Figure. Tests call it
    directly; no widget or kernel is needed.
 2. A cache of whatever is expensive per setting (trained models, PNG bytes), so a setting
-   seen before answers at once.
+   seen before answers at once. A render may also depend on what its study has computed so
+   far (a curve of the settings tried); the PNG cache then keys on ``study.state()`` as well,
+   so returning to a setting never shows a stale picture. :mod:`aekit.widgets.study` holds
+   the study base class every explorer uses and the one factory that builds an explorer.
 3. A thin ipywidgets layer: controls that fire on release (``continuous_update=False``), one
    Output whose picture is replaced (not appended), and errors shown inside that Output.
 
@@ -25,7 +28,7 @@ from matplotlib.figure import Figure
 
 from aekit.plot import to_png
 
-__all__ = ["Explorer", "SettingCache"]
+__all__ = ["Explorer", "SettingCache", "PNGCache"]
 
 EXPORT_FAILED = "aekit explorer export failed:"
 
@@ -59,6 +62,49 @@ class SettingCache:
         return len(self.store)
 
 
+#: the narrowest slider track the explorers allow (pixels): a mouse can drag it
+MIN_TRACK_PX = 180
+
+
+def control_width(control) -> int:
+    """Pixels a control needs: its description (about 7.5 px a character in JupyterLab's
+    13 px font, plus padding), a slider track of ``MIN_TRACK_PX`` and the readout of its
+    longest option; a dropdown needs room for its longest option instead of a track."""
+    description = 7.5 * len(getattr(control, "description", "") or "") + 16
+    labels = [str(label) for label in getattr(control, "_options_labels", ())] or [
+        str(getattr(control, "max", getattr(control, "value", "")))]
+    readout = 8 * max(len(label) for label in labels) + 24
+    if "Slider" in type(control).__name__:
+        return int(description + MIN_TRACK_PX + readout)
+    return int(description + max(120, readout + 40))
+
+
+class PNGCache(SettingCache):
+    """A :class:`SettingCache` of pictures whose key is the setting *and* the study's state
+    (``state()``, e.g. the settings tried so far, which a render may draw as a curve).
+
+    The state is read after drawing, so a render that trains its own setting is found again
+    at once; after other settings were trained, the state differs and the picture is drawn
+    anew, with the new points."""
+
+    def __init__(self, draw: Callable[..., bytes], state: Callable[[], Hashable]) -> None:
+        super().__init__(draw)
+        self.state = state
+
+    def get(self, **setting) -> bytes:
+        key = (self.key(setting), self.state())
+        if key in self.store:
+            self.hits += 1
+            return self.store[key]
+        self.misses += 1
+        png = self.compute(**setting)
+        self.store[self.key(setting), self.state()] = png
+        return png
+
+    def __contains__(self, setting: dict) -> bool:
+        return (self.key(setting), self.state()) in self.store
+
+
 class _Bundle:
     """A ready mimebundle, for ``Output.append_display_data``."""
 
@@ -78,28 +124,38 @@ class Explorer:
     controls : ``{name: ipywidget}``; each control's value is the setting of that name.
     title : shown above the controls.
     dpi : resolution of the displayed PNG.
+    study : the :class:`aekit.widgets.study.Study` behind ``render``, if any: the explorer
+        owns it (``explorer.study``), and its ``state()`` is part of the PNG cache key.
     """
 
     def __init__(self, render: Callable[..., Figure], controls: dict[str, Any],
-                 title: str = "", dpi: int = 72, output_height: str | None = None) -> None:
+                 title: str = "", dpi: int = 72, output_height: str | None = None,
+                 study=None) -> None:
         import ipywidgets as widgets
 
         self._render = render
         self.controls = controls
         self.title = title
         self.dpi = dpi
-        self.pngs = SettingCache(lambda **s: to_png(self._render(**s), dpi=self.dpi))
+        self.study = study
+        self.pngs = PNGCache(self._draw, lambda: None if study is None else study.state())
         self.last_error: str | None = None
         self.last_seconds: float | None = None
         for control in controls.values():
             if hasattr(control, "continuous_update"):
                 control.continuous_update = False
             control.style = {"description_width": "initial"}
+            # wide enough for its whole label and a track a mouse can drag; controls that do
+            # not fit side by side wrap onto the next line instead of squeezing each other
+            control.layout = widgets.Layout(min_width=f"{control_width(control)}px",
+                                            flex="1 1 auto")
             control.observe(self._on_change, names="value")
         layout = {"height": output_height} if output_height else {}
         self.output = widgets.Output(layout=layout)
         header = [widgets.HTML(f"<b>{title}</b>")] if title else []
-        self.widget = widgets.VBox([*header, widgets.HBox(list(controls.values())), self.output])
+        row = widgets.HBox(list(controls.values()),
+                           layout=widgets.Layout(flex_flow="row wrap", width="100%"))
+        self.widget = widgets.VBox([*header, row, self.output])
         self.update()
 
     # ---------------------------------------------------------------- pure parts
@@ -112,8 +168,11 @@ class Explorer:
         """The figure for a setting (missing keys take the controls' current values)."""
         return self._render(**{**self.setting, **setting})
 
+    def _draw(self, **setting) -> bytes:
+        return to_png(self._render(**setting), dpi=self.dpi)
+
     def png(self, **setting) -> bytes:
-        """PNG bytes of the figure for a setting, cached."""
+        """PNG bytes of the figure for a setting, cached (see :class:`PNGCache`)."""
         return self.pngs.get(**{**self.setting, **setting})
 
     # ---------------------------------------------------------------- static export

@@ -3,63 +3,58 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import resolve_seed, seeded
+from aekit.checks import positive_ints
 from aekit.evaluate import pca_baseline, reconstruct, reconstruction_error
 from aekit.models import Autoencoder
-from aekit.train import fit
-from aekit.widgets.base import Explorer, SettingCache
+from aekit.widgets.base import Explorer
+from aekit.widgets.study import Control, Study, make_explorer
 
 __all__ = ["bottleneck_explorer", "BottleneckStudy"]
 
 
-class BottleneckStudy:
-    """Train one autoencoder per code size (cached) and compare each with PCA."""
+class BottleneckStudy(Study):
+    """Train one autoencoder per code size (cached) and compare each with PCA.
+
+    ``result(code_dim)`` is ``{"autoencoder": error, "PCA": error}`` (squared error per test
+    image); ``curve()`` both for every code size.
+    """
+
+    controls = {"code_dim": Control(
+        "bottleneck (code_dim)",
+        "code_dim: how many numbers the encoder may use to describe one image")}
+    title = "How big must the code be?"
 
     def __init__(self, dataset: Dataset, code_dims: Sequence[int] = (1, 2, 4, 8, 16, 32),
                  hidden_dims: Sequence[int] = (64,), epochs: int = 60, lr: float = 3e-3,
-                 batch_size: int = 128, n_train: int | None = None, seed: int | None = None) -> None:
-        if not code_dims:
-            raise ValueError("code_dims must list at least one code size")
-        self.dataset = dataset
-        self.code_dims = tuple(sorted(code_dims))
+                 **budget) -> None:
+        super().__init__(dataset, {"code_dim": sorted(positive_ints(code_dims, "code_dims"))},
+                         epochs=epochs, lr=lr, **budget)
+        self.code_dims = self.options["code_dim"]
         self.hidden_dims = tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
-        self.X_train = dataset.X_train[:n_train]
-        self.models = SettingCache(self._train)
-        self._pca: dict[int, float] = {}
 
     def _train(self, code_dim: int) -> Autoencoder:
-        with seeded(self.seed):  # the same starting weights for this setting, every time
-            model = Autoencoder(self.dataset.input_dim, code_dim, hidden_dims=self.hidden_dims)
-        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, interrupt="raise", seed=self.seed)
-        return model
+        return self.train(self.build(Autoencoder, self.dataset.input_dim, code_dim,
+                                     hidden_dims=self.hidden_dims))
 
-    def model(self, code_dim: int) -> Autoencoder:
-        return self.models.get(code_dim=code_dim)
+    def _result(self, code_dim: int) -> dict[str, float]:
+        X_test = self.dataset.X_test
+        return {"autoencoder": reconstruction_error(self.model(code_dim), X_test),
+                "PCA": pca_baseline(self.X_train, X_test, code_dim)}
 
-    def error(self, code_dim: int) -> float:
-        return reconstruction_error(self.model(code_dim), self.dataset.X_test)
+    def curve(self) -> dict[str, list[float]]:
+        """Test error per code size for the autoencoder and for PCA (trains every size)."""
+        rows = [self.result(k) for k in self.code_dims]
+        return {name: [row[name] for row in rows] for name in ("autoencoder", "PCA")}
 
-    def pca_error(self, code_dim: int) -> float:
-        if code_dim not in self._pca:
-            self._pca[code_dim] = pca_baseline(self.X_train, self.dataset.X_test, code_dim)
-        return self._pca[code_dim]
-
-    def errors(self) -> dict[str, list[float]]:
-        """Test error per code size for the autoencoder and for PCA."""
-        return {"autoencoder": [self.error(k) for k in self.code_dims],
-                "PCA": [self.pca_error(k) for k in self.code_dims]}
+    def state(self):
+        return None  # a render computes every code size: its picture depends on its setting only
 
     def render(self, code_dim: int, n_images: int = 10) -> Figure:
         """Test images and their reconstructions at ``code_dim``, beside the error curve."""
-        if code_dim not in self.code_dims:
-            raise ValueError(f"code_dim must be one of {self.code_dims}, got {code_dim!r}")
+        result = self.result(code_dim)  # checks the setting; trains on first use
         X = self.dataset.X_test[:n_images]
         X_hat = reconstruct(self.model(code_dim), X)
         shape = self.dataset.image_shape
@@ -71,32 +66,22 @@ class BottleneckStudy:
                 axes[r, c].imshow(row[c].reshape(shape).numpy(), cmap="gray_r", vmin=0, vmax=1)
                 axes[r, c].set_axis_off()
         left.suptitle(f"top: test images; bottom: reconstructed from {code_dim} numbers\n"
-                      f"error per image {self.error(code_dim):.2f} (PCA: {self.pca_error(code_dim):.2f})",
+                      f"error per image {result['autoencoder']:.2f} (PCA: {result['PCA']:.2f})",
                       fontsize=10)
         ax = right.subplots()
         from aekit.plot import error_curve
 
-        error_curve(self.code_dims, self.errors(), highlight=code_dim, ax=ax,
+        error_curve(self.code_dims, self.curve(), highlight=code_dim, ax=ax,
                     title="test error vs code size")
         return fig
 
 
-def bottleneck_explorer(dataset: Dataset, code_dims: Sequence[int] = (1, 2, 4, 8, 16, 32),
-                        value: int | None = None, **study_options) -> Explorer:
+def bottleneck_explorer(dataset: Dataset, *, study: BottleneckStudy | None = None,
+                        **settings_and_options) -> Explorer:
     """A slider for the code size (``code_dim``) showing reconstructions and the error curve.
 
     One autoencoder per code size is trained on first use and cached (about a second each on
-    digits), so moving the slider back to a size seen before answers at once.
+    digits), so moving the slider back to a size seen before answers at once. Other keywords
+    build the :class:`BottleneckStudy`; ``study=`` reuses one.
     """
-    import ipywidgets as widgets
-
-    study = BottleneckStudy(dataset, code_dims, **study_options)
-    value = study.code_dims[len(study.code_dims) // 2] if value is None else value
-    slider = widgets.SelectionSlider(
-        options=list(study.code_dims), value=value, description="bottleneck (code_dim)",
-        tooltip="code_dim: how many numbers the encoder may use to describe one image",
-        continuous_update=False)
-    explorer = Explorer(study.render, {"code_dim": slider},
-                        title="How big must the code be?")
-    explorer.study = study
-    return explorer
+    return make_explorer(BottleneckStudy, dataset, study, settings_and_options)

@@ -4,22 +4,20 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import resolve_seed, seeded
 from aekit.evaluate import reconstruct
-from aekit.imaging import jpeg, jpeg_curve, psnr
+from aekit.applications.imaging import jpeg, jpeg_curve, psnr
 from aekit.models import RateDistortionAutoencoder
-from aekit.train import fit
 from aekit.widgets._panels import image_rows
 from aekit.widgets.base import Explorer, SettingCache
+from aekit.widgets.study import Control, Study, make_explorer
 
 __all__ = ["CompressionStudy", "compression_explorer"]
 
 
-class CompressionStudy:
+class CompressionStudy(Study):
     """One :class:`aekit.models.RateDistortionAutoencoder` per distortion weight ``lam``, and
     JPEG's curve on the same test images, both in bits per pixel and PSNR.
 
@@ -30,8 +28,17 @@ class CompressionStudy:
     code_dim, hidden_dims, epochs, lr, batch_size, n_train, seed : the autoencoder and its
         training budget, equal for every ``lam``.
     qualities : the JPEG qualities of the baseline curve. JPEG compresses all test images as
-        one mosaic, so its header is paid once (see :func:`aekit.imaging.jpeg`).
+        one mosaic, so its header is paid once (see :func:`aekit.applications.imaging.jpeg`).
+
+    ``result(lam)``: the autoencoder's rate (bits per pixel of the rounded codes under its
+    learned prior), PSNR (dB) and squared error per image on the test images.
     """
+
+    controls = {"lam": Control(
+        "error weight (lam)",
+        "lam: the autoencoder minimises bits + lam * squared error; a larger lam buys sharper "
+        "images with more bits (the rate's weight is 1/lam)")}
+    title = "Lossy compression: rate-distortion autoencoder against JPEG"
 
     def __init__(self, dataset: Dataset, lams: Sequence[float] = (3, 10, 30, 100, 300, 1000),
                  code_dim: int = 32, hidden_dims: Sequence[int] = (128,), epochs: int = 60,
@@ -42,47 +49,24 @@ class CompressionStudy:
                              f"{dataset.image_shape}")
         if not lams or min(lams) <= 0:
             raise ValueError(f"lams must list weights > 0, got {lams!r}")
-        self.dataset = dataset
-        self.lams = tuple(sorted(lams))
+        super().__init__(dataset, {"lam": sorted(lams)}, epochs=epochs, lr=lr,
+                         batch_size=batch_size, n_train=n_train, seed=seed)
+        self.lams = self.options["lam"]
         self.code_dim, self.hidden_dims = code_dim, tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.qualities = tuple(sorted(qualities))
-        self.X_train = dataset.X_train[:n_train]
-        self.models = SettingCache(self._train)
-        self.points = SettingCache(self._point)
         self.jpegs = SettingCache(lambda quality: jpeg(dataset.X_test, dataset.image_shape, quality))
         self._jpeg_curve: list[dict[str, float]] | None = None
 
     def _train(self, lam: float) -> RateDistortionAutoencoder:
-        with seeded(self.seed):  # the same starting weights for this setting, every time
-            model = RateDistortionAutoencoder(self.dataset.input_dim, self.code_dim,
-                                              hidden_dims=self.hidden_dims, lam=lam)
-        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, interrupt="raise", seed=self.seed)
-        return model
+        model = self.build(RateDistortionAutoencoder, self.dataset.input_dim, self.code_dim,
+                           hidden_dims=self.hidden_dims, lam=lam)
+        return self.train(model)
 
-    def model(self, lam: float) -> RateDistortionAutoencoder:
-        """The trained autoencoder for ``lam`` (one of ``lams``)."""
-        if lam not in self.lams:
-            raise ValueError(f"lam must be one of {self.lams}, got {lam!r}")
-        return self.models.get(lam=lam)
-
-    def _point(self, lam: float) -> dict[str, float]:
+    def _result(self, lam: float) -> dict[str, float]:
         model, X = self.model(lam), self.dataset.X_test
         X_hat = reconstruct(model, X)
         return {"bits_per_pixel": model.bits_per_image(X) / self.dataset.input_dim,
                 "psnr": psnr(X, X_hat), "error": float(((X_hat - X) ** 2).sum(1).mean())}
-
-    def point(self, lam: float) -> dict[str, float]:
-        """The autoencoder's rate (bits per pixel of the rounded codes under its learned
-        prior), PSNR (dB) and squared error per image on the test images."""
-        return self.points.get(lam=lam)
-
-    @property
-    def lams_tried(self) -> list[float]:
-        """The weights whose autoencoder has been scored, in increasing order."""
-        return sorted(key[0][1] for key in self.points.store)
 
     def jpeg_curve(self) -> list[dict[str, float]]:
         """JPEG's points on the test images, one per quality (computed once)."""
@@ -110,7 +94,7 @@ class CompressionStudy:
     def render(self, lam: float, n_images: int = 8) -> Figure:
         """The rate-distortion plane (JPEG's curve, the autoencoders tried so far) beside
         test images, the autoencoder's version and JPEG's at the nearest rate."""
-        point = self.point(lam)
+        point = self.result(lam)
         quality = self.nearest_quality(point["bits_per_pixel"])
         X_jpeg, bpp_jpeg = self.jpegs.get(quality=quality)
         X = self.dataset.X_test[:n_images]
@@ -121,9 +105,9 @@ class CompressionStudy:
         curve = self.jpeg_curve()
         ax.plot([p["bits_per_pixel"] for p in curve], [p["psnr"] for p in curve], marker="s",
                 color="tab:orange", label="JPEG (quality 1 to 90)")
-        tried = self.lams_tried
-        ax.plot([self.point(t)["bits_per_pixel"] for t in tried],
-                [self.point(t)["psnr"] for t in tried], marker="o", color="tab:blue",
+        tried = [t["lam"] for t in self.tried]
+        ax.plot([self.result(t)["bits_per_pixel"] for t in tried],
+                [self.result(t)["psnr"] for t in tried], marker="o", color="tab:blue",
                 label="autoencoder (lams tried)")
         ax.plot([point["bits_per_pixel"]], [point["psnr"]], marker="o", markersize=11,
                 markerfacecolor="none", markeredgecolor="black", mew=2)
@@ -142,23 +126,12 @@ class CompressionStudy:
         return fig
 
 
-def compression_explorer(dataset: Dataset, lam: float | None = None,
-                         **study_options) -> Explorer:
+def compression_explorer(dataset: Dataset, *, study: CompressionStudy | None = None,
+                         **settings_and_options) -> Explorer:
     """A slider for the weight of the error against the bits (``lam``) of a rate-distortion
     autoencoder: where it lands beside JPEG's rate-distortion curve, and its pictures.
 
     One autoencoder per ``lam`` is trained on first use (about a second on digits) and cached.
+    Other keywords build the :class:`CompressionStudy`; ``study=`` reuses one.
     """
-    import ipywidgets as widgets
-
-    study = CompressionStudy(dataset, **study_options)
-    lam = study.lams[len(study.lams) // 2] if lam is None else lam
-    slider = widgets.SelectionSlider(
-        options=list(study.lams), value=lam, description="error weight (lam)",
-        tooltip="lam: the autoencoder minimises bits + lam * squared error; a larger lam buys "
-                "sharper images with more bits (the rate's weight is 1/lam)",
-        continuous_update=False)
-    explorer = Explorer(study.render, {"lam": slider},
-                        title="Lossy compression: rate-distortion autoencoder against JPEG")
-    explorer.study = study
-    return explorer
+    return make_explorer(CompressionStudy, dataset, study, settings_and_options)

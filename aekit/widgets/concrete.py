@@ -9,17 +9,16 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import resolve_seed, seeded
 from aekit.evaluate import reconstruct, reconstruction_error
 from aekit.models import ConcreteAutoencoder
-from aekit.train import fit
 from aekit.widgets._panels import image_rows
-from aekit.widgets.base import Explorer, SettingCache
+from aekit.widgets.base import Explorer
+from aekit.widgets.study import Control, Study, make_explorer
 
 __all__ = ["ConcreteStudy", "concrete_explorer"]
 
 
-class ConcreteStudy:
+class ConcreteStudy(Study):
     """One concrete autoencoder per number of selected features k (trained on first use, cached).
 
     Parameters
@@ -29,7 +28,14 @@ class ConcreteStudy:
     hidden_dims : the decoder's hidden layers.
     epochs, lr, batch_size, n_train, seed : the training budget, equal for every k; the
         temperature falls from 10 to 0.1 over the epochs.
+
+    ``result(k)``: ``{"error": squared error per test image}`` of the model selecting k pixels.
     """
+
+    controls = {"k": Control(
+        "selected pixels (k)",
+        "k: how many input pixels the selector layer may keep; the decoder sees only these")}
+    title = "Concrete autoencoder: choosing pixels"
 
     def __init__(self, dataset: Dataset, ks: Sequence[int] = (2, 4, 8, 16, 32),
                  hidden_dims: Sequence[int] = (32,), epochs: int = 40, lr: float = 3e-2,
@@ -40,31 +46,25 @@ class ConcreteStudy:
         if not ks or any(not 1 <= k <= dataset.input_dim for k in ks):
             raise ValueError(f"ks must list numbers between 1 and {dataset.input_dim} (the "
                              f"number of pixels), got {ks!r}")
-        self.dataset = dataset
-        self.ks = tuple(sorted(set(ks)))
+        super().__init__(dataset, {"k": sorted(set(ks))}, epochs=epochs, lr=lr,
+                         batch_size=batch_size, n_train=n_train, seed=seed)
+        self.ks = self.options["k"]
         self.hidden_dims = tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
-        self.X_train = dataset.X_train[:n_train]
-        self.models = SettingCache(self._train)
-        self.errors = SettingCache(lambda k: reconstruction_error(self.model(k), dataset.X_test))
 
     def _train(self, k: int) -> ConcreteAutoencoder:
-        with seeded(self.seed):  # the same starting weights for this setting, every time
-            model = ConcreteAutoencoder(self.dataset.input_dim, k, hidden_dims=self.hidden_dims)
-        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, interrupt="raise", seed=self.seed)
-        return model
+        model = self.build(ConcreteAutoencoder, self.dataset.input_dim, k,
+                           hidden_dims=self.hidden_dims)
+        return self.train(model)
 
-    def model(self, k: int) -> ConcreteAutoencoder:
-        """The trained concrete autoencoder that selects ``k`` pixels."""
-        if k not in self.ks:
-            raise ValueError(f"k must be one of {self.ks}, got {k!r}")
-        return self.models.get(k=k)
+    def _result(self, k: int) -> dict[str, float]:
+        return {"error": reconstruction_error(self.model(k), self.dataset.X_test)}
 
     def selected(self, k: int) -> torch.Tensor:
         """The indices of the k selected pixels."""
         return self.model(k).selected_features().cpu()
+
+    def state(self):
+        return None  # a picture depends on its own setting only
 
     def render(self, k: int, n_images: int = 8) -> Figure:
         """The selected pixels over the mean image; test images, what the decoder sees, and
@@ -94,25 +94,17 @@ class ConcreteStudy:
         seen[:, chosen] = X[:, chosen]  # only the selected pixels reach the decoder
         image_rows(rows_fig, [X, seen, reconstruct(model, X)],
                    ["test image", f"{k} pixels kept", "rebuilt"], shape)
-        rows_fig.suptitle(f"k = {k}: test error {self.errors.get(k=k):.2f} per image "
+        rows_fig.suptitle(f"k = {k}: test error {self.result(k)['error']:.2f} per image "
                           f"(squared, summed over pixels)", fontsize=9)
         return fig
 
 
-def concrete_explorer(dataset: Dataset, k: int | None = None, **study_options) -> Explorer:
+def concrete_explorer(dataset: Dataset, *, study: ConcreteStudy | None = None,
+                      **settings_and_options) -> Explorer:
     """A slider for the number of selected pixels (``k``) of a concrete autoencoder: which
     pixels it keeps and how well it rebuilds the image from them.
 
     One model per k is trained on first use (one to two seconds on digits) and cached.
+    Other keywords build the :class:`ConcreteStudy`; ``study=`` reuses one.
     """
-    import ipywidgets as widgets
-
-    study = ConcreteStudy(dataset, **study_options)
-    k = study.ks[len(study.ks) // 2] if k is None else k
-    slider = widgets.SelectionSlider(
-        options=list(study.ks), value=k, description="selected pixels (k)",
-        tooltip="k: how many input pixels the selector layer may keep; the decoder sees only these",
-        continuous_update=False)
-    explorer = Explorer(study.render, {"k": slider}, title="Concrete autoencoder: choosing pixels")
-    explorer.study = study
-    return explorer
+    return make_explorer(ConcreteStudy, dataset, study, settings_and_options)

@@ -8,18 +8,18 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import resolve_seed, seeded, to_model, to_numpy
+from aekit.device import to_model, to_numpy
 from aekit.evaluate import encode, reconstruct, reconstruction_error
 from aekit.models import Autoencoder
 from aekit.penalties import Contractive, jacobian_norm_sq
-from aekit.train import fit
 from aekit.widgets._panels import image_rows
-from aekit.widgets.base import Explorer, SettingCache
+from aekit.widgets.base import Explorer
+from aekit.widgets.study import Control, Study, make_explorer
 
 __all__ = ["ContractiveStudy", "contractive_explorer"]
 
 
-class ContractiveStudy:
+class ContractiveStudy(Study):
     """One sigmoid-code autoencoder per contractive weight, cached, with its sensitivity.
 
     Parameters
@@ -30,7 +30,15 @@ class ContractiveStudy:
     perturbation_sizes : standard deviations of the small Gaussian input perturbations used to
         measure how far the code moves.
     epochs, lr, batch_size, n_train, seed : the training budget, equal for every weight.
+
+    ``result(contractive_weight)``: per-image Jacobian norms, the mean code displacement per
+    perturbation size, and the test error.
     """
+
+    controls = {"contractive_weight": Control(
+        "penalty weight (contractive_weight)",
+        "contractive_weight: how strongly the squared Jacobian norm of the encoder is penalised")}
+    title = "Contractive: a code that barely moves when the input moves"
 
     def __init__(self, dataset: Dataset,
                  contractive_weights: Sequence[float] = (0.0, 0.03, 0.1, 0.3, 1.0, 3.0),
@@ -41,30 +49,18 @@ class ContractiveStudy:
             raise ValueError(f"contractive_weights must list weights >= 0, got {contractive_weights!r}")
         if 0.0 not in contractive_weights:
             contractive_weights = (0.0, *contractive_weights)  # the reference without penalty
-        self.dataset = dataset
-        self.contractive_weights = tuple(sorted(contractive_weights))
+        super().__init__(dataset, {"contractive_weight": sorted(contractive_weights)},
+                         epochs=epochs, lr=lr, batch_size=batch_size, n_train=n_train, seed=seed)
+        self.contractive_weights = self.options["contractive_weight"]
         self.code_dim, self.perturbation_sizes = code_dim, tuple(perturbation_sizes)
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
-        self.X_train = dataset.X_train[:n_train]
-        self.models = SettingCache(self._train)
-        self.measures = SettingCache(self._measure)
 
     def _train(self, contractive_weight: float) -> Autoencoder:
-        with seeded(self.seed):  # the same starting weights for this setting, every time
-            model = Autoencoder(self.dataset.input_dim, self.code_dim, code_activation="sigmoid")
+        model = self.build(Autoencoder, self.dataset.input_dim, self.code_dim,
+                           code_activation="sigmoid")
         penalties = [Contractive(contractive_weight)] if contractive_weight > 0 else []
-        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            penalties=penalties, progress=False, interrupt="raise", seed=self.seed)
-        return model
+        return self.train(model, penalties=penalties)
 
-    def model(self, contractive_weight: float) -> Autoencoder:
-        if contractive_weight not in self.contractive_weights:
-            raise ValueError(f"contractive_weight must be one of {self.contractive_weights}, "
-                             f"got {contractive_weight!r}")
-        return self.models.get(contractive_weight=contractive_weight)
-
-    def _measure(self, contractive_weight: float) -> dict:
+    def _result(self, contractive_weight: float) -> dict:
         model = self.model(contractive_weight)
         X = self.dataset.X_test
         with torch.no_grad():
@@ -77,15 +73,13 @@ class ContractiveStudy:
         return {"jacobian_norm": jac, "code_moves": moves,
                 "error": reconstruction_error(model, X)}
 
-    def sensitivity(self, contractive_weight: float) -> dict:
-        """Per-image Jacobian norms, mean code displacement per perturbation size, test error."""
-        self.model(contractive_weight)  # checks the weight
-        return self.measures.get(contractive_weight=contractive_weight)
+    def state(self):
+        return None  # a picture depends on its own weight and the unpenalised model only
 
     def render(self, contractive_weight: float, n_images: int = 5) -> Figure:
         """Reconstructions, the Jacobian norm histogram and how far codes move, against the
         same autoencoder trained without the penalty."""
-        mine, ref = self.sensitivity(contractive_weight), self.sensitivity(0.0)
+        mine, ref = self.result(contractive_weight), self.result(0.0)
         fig = Figure(figsize=(12, 3.6))
         recon_fig, jac_fig, move_fig = fig.subfigures(1, 3, width_ratios=[1.1, 1, 1])
         X = self.dataset.X_test[:n_images]
@@ -116,25 +110,13 @@ class ContractiveStudy:
         return fig
 
 
-def contractive_explorer(dataset: Dataset, contractive_weight: float | None = None,
-                         **study_options) -> Explorer:
+def contractive_explorer(dataset: Dataset, *, study: ContractiveStudy | None = None,
+                         **settings_and_options) -> Explorer:
     """A slider for the contractive penalty weight (``contractive_weight``): reconstructions,
     the encoder's Jacobian norm and how far codes move under small input noise, against the
     same autoencoder trained without the penalty.
 
     One model per weight is trained on first use (about a second on digits) and cached.
+    Other keywords build the :class:`ContractiveStudy`; ``study=`` reuses one.
     """
-    import ipywidgets as widgets
-
-    study = ContractiveStudy(dataset, **study_options)
-    weights = study.contractive_weights
-    value = weights[len(weights) // 2] if contractive_weight is None else contractive_weight
-    slider = widgets.SelectionSlider(
-        options=list(weights), value=value, description="penalty weight (contractive_weight)",
-        tooltip="contractive_weight: how strongly the squared Jacobian norm of the encoder "
-                "is penalised",
-        continuous_update=False)
-    explorer = Explorer(study.render, {"contractive_weight": slider},
-                        title="Contractive: a code that barely moves when the input moves")
-    explorer.study = study
-    return explorer
+    return make_explorer(ContractiveStudy, dataset, study, settings_and_options)

@@ -3,30 +3,93 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import torch
 from matplotlib.figure import Figure
 
+from aekit.applications.hashing import (binary_codes, pca_codes, precision_at_k, random_codes,
+                                        retrieve)
+from aekit.checks import positive_ints
 from aekit.data import Dataset
-from aekit.hashing import HashingStudy, retrieve
+from aekit.models import BinaryCodeAutoencoder
 from aekit.widgets.base import Explorer
+from aekit.widgets.study import Control, Study, make_explorer
 
-__all__ = ["render_hashing", "hashing_explorer"]
+__all__ = ["HashingStudy", "hashing_explorer"]
+
+METHODS = ("learned", "PCA", "random")
 
 
-def render_hashing(study: HashingStudy, bits: int,
-                   query_classes: Sequence[int] = (0, 3, 5, 8, 9), n_shown: int = 8) -> Figure:
-    """Precision at k per method for ``bits``-bit codes, and what learned codes retrieve.
+class HashingStudy(Study):
+    """Binary codes of several lengths on a data set: training set = database, test set =
+    queries. One :class:`aekit.models.BinaryCodeAutoencoder` per code length, trained on
+    first use.
 
-    Left: precision of learned, PCA and random codes at every length trained so far. Right:
-    the first test image of each of ``query_classes`` (first column) and the training images
-    nearest to it in Hamming distance; a red frame marks a retrieved image of another class.
+    ``result(bits)`` is the precision at ``k`` of learned codes, PCA sign codes and random
+    codes of the same length: ``{"learned": ..., "PCA": ..., "random": ...}``.
     """
-    precision = study.precision(bits)  # checks bits, trains on first use
+
+    controls = {"bits": Control(
+        "code bits", "bits: the length of each binary code (the code_dim of the hashing "
+        "autoencoder)")}
+    title = "Semantic hashing: search by binary codes"
+
+    def __init__(self, dataset: Dataset, bits_options: Sequence[int] = (4, 8, 16, 32),
+                 hidden_dims: Sequence[int] = (64,), noise: float = 4.0, epochs: int = 60,
+                 lr: float = 3e-3, k: int = 10, **budget) -> None:
+        super().__init__(dataset, {"bits": sorted(positive_ints(bits_options, "bits_options"))},
+                         epochs=epochs, lr=lr, **budget)
+        self.bits_options = self.options["bits"]
+        self.hidden_dims, self.noise, self.k = tuple(hidden_dims), noise, k
+        self._codes: dict[tuple[str, int], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def _train(self, bits: int) -> BinaryCodeAutoencoder:
+        return self.train(self.build(BinaryCodeAutoencoder, self.dataset.input_dim, bits,
+                                     self.hidden_dims, noise=self.noise))
+
+    def codes(self, bits: int, method: str = "learned") -> tuple[torch.Tensor, torch.Tensor]:
+        """(database codes, query codes) of one method: "learned", "random" or "PCA"."""
+        bits = self.setting(bits)["bits"]
+        if method not in METHODS:
+            raise ValueError(f"method must be 'learned', 'random' or 'PCA', got {method!r}")
+        key = (method, bits)
+        if key not in self._codes:
+            X_db, X_q = self.X_train, self.dataset.X_test
+            if method == "learned":
+                model = self.model(bits)
+                pair = binary_codes(model, X_db), binary_codes(model, X_q)
+            elif method == "random":
+                pair = (random_codes(len(X_db), bits, self.seed),
+                        random_codes(len(X_q), bits, self.seed + 1))
+            else:
+                pair = pca_codes(X_db, X_db, bits), pca_codes(X_db, X_q, bits)
+            self._codes[key] = pair
+        return self._codes[key]
+
+    def _result(self, bits: int) -> dict[str, float]:
+        y_db, y_q = self.dataset.y_train[:len(self.X_train)], self.dataset.y_test
+        return {method: precision_at_k(self.codes(bits, method)[1], y_q,
+                                       self.codes(bits, method)[0], y_db, self.k, self.seed)
+                for method in METHODS}
+
+    def render(self, bits: int, query_classes: Sequence[int] = (0, 3, 5, 8, 9),
+               n_shown: int = 8) -> Figure:
+        """Precision at k per method for ``bits``-bit codes, and what learned codes retrieve.
+
+        Left: precision of learned, PCA and random codes at every length tried so far. Right:
+        the first test image of each of ``query_classes`` (first column) and the training
+        images nearest to it in Hamming distance; a red frame marks another class.
+        """
+        return _render(self, bits, query_classes, n_shown)
+
+
+def _render(study: HashingStudy, bits: int, query_classes: Sequence[int], n_shown: int) -> Figure:
+    precision = study.result(bits)  # checks bits, trains on first use
     fig = Figure(figsize=(11, 3.9))
     left, right = fig.subfigures(1, 2, width_ratios=[1, 1.5])
     ax = left.subplots()
-    seen = study.bits_tried
+    seen = [s["bits"] for s in study.tried]
     for method, marker in (("learned", "o"), ("PCA", "s"), ("random", "^")):
-        ax.plot(seen, [study.precision(b)[method] for b in seen], marker=marker, label=method)
+        ax.plot(seen, [study.result(b)[method] for b in seen], marker=marker, label=method)
     ax.axvline(bits, color="grey", ls=":", lw=1)
     ax.set_xscale("log", base=2)
     ax.set_xticks(list(study.bits_options), [str(b) for b in study.bits_options])
@@ -66,25 +129,13 @@ def render_hashing(study: HashingStudy, bits: int,
     return fig
 
 
-def hashing_explorer(dataset: Dataset, bits_options: Sequence[int] = (4, 8, 16, 32),
-                     value: int = 16, study: HashingStudy | None = None,
-                     **study_options) -> Explorer:
-    """A "code bits" slider: retrieval precision of binary codes and example retrievals.
+def hashing_explorer(dataset: Dataset, *, study: HashingStudy | None = None,
+                     **settings_and_options) -> Explorer:
+    """A "code bits" slider (``bits``): retrieval precision of binary codes and example
+    retrievals.
 
-    One :class:`aekit.hashing.BinaryCodeAutoencoder` per code length is trained on first use
-    (a few seconds on digits) and cached. Pass ``study`` to reuse a :class:`HashingStudy`.
+    One :class:`aekit.models.BinaryCodeAutoencoder` per code length is trained on first use
+    (a few seconds on digits) and cached. Other keywords build the :class:`HashingStudy`;
+    ``study=`` reuses one.
     """
-    import ipywidgets as widgets
-
-    if study is None:
-        study = HashingStudy(dataset, bits_options, **study_options)
-    if value not in study.bits_options:
-        raise ValueError(f"value must be one of {study.bits_options}, got {value!r}")
-    slider = widgets.SelectionSlider(
-        options=list(study.bits_options), value=value, description="code bits",
-        tooltip="bits: the length of each binary code (the code_dim of the hashing autoencoder)",
-        continuous_update=False)
-    explorer = Explorer(lambda bits: render_hashing(study, bits), {"bits": slider},
-                        title="Semantic hashing: search by binary codes")
-    explorer.study = study
-    return explorer
+    return make_explorer(HashingStudy, dataset, study, settings_and_options)

@@ -8,18 +8,17 @@ from matplotlib.figure import Figure
 
 from aekit.corruption import corrupt
 from aekit.data import Dataset
-from aekit.device import resolve_seed, seeded
 from aekit.evaluate import reconstruct
-from aekit.imaging import gaussian_blur, psnr
+from aekit.applications.imaging import gaussian_blur, psnr
 from aekit.models import Autoencoder
-from aekit.train import fit
 from aekit.widgets._panels import image_rows
 from aekit.widgets.base import Explorer, SettingCache
+from aekit.widgets.study import Control, Study, make_explorer
 
 __all__ = ["ImageDenoisingStudy", "image_denoising_explorer"]
 
 
-class ImageDenoisingStudy:
+class ImageDenoisingStudy(Study):
     """One denoising autoencoder per noise level, scored in PSNR beside two baselines.
 
     The noise is Gaussian with standard deviation ``noise_level``, and noisy images are
@@ -33,7 +32,16 @@ class ImageDenoisingStudy:
     code_dim, hidden_dims : size of the denoising autoencoder.
     epochs, lr, batch_size, n_train, seed : the training budget, equal for every level.
     blur_sigmas : widths in pixels tried for the blur baseline.
+
+    ``result(noise_level)``: the mean PSNR (dB) of the test images for each method (higher is
+    better); ``model(noise_level)`` the denoising autoencoder.
     """
+
+    controls = {"noise_level": Control(
+        "noise level (noise_level)",
+        "noise_level: standard deviation of the Gaussian noise added to every pixel (pixels "
+        "range from 0 to 1)")}
+    title = "Image denoising, scored in PSNR"
 
     def __init__(self, dataset: Dataset, noise_levels: Sequence[float] = (0.1, 0.2, 0.3, 0.5),
                  code_dim: int = 128, hidden_dims: Sequence[int] = (256,), epochs: int = 15,
@@ -46,29 +54,19 @@ class ImageDenoisingStudy:
             raise ValueError(f"noise_levels must list standard deviations > 0, got {noise_levels!r}")
         if not blur_sigmas or min(blur_sigmas) <= 0:
             raise ValueError(f"blur_sigmas must list widths > 0, got {blur_sigmas!r}")
-        self.dataset = dataset
-        self.noise_levels = tuple(sorted(noise_levels))
+        super().__init__(dataset, {"noise_level": sorted(noise_levels)}, epochs=epochs, lr=lr,
+                         batch_size=batch_size, n_train=n_train, seed=seed)
+        self.noise_levels = self.options["noise_level"]
         self.code_dim, self.hidden_dims = code_dim, tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.blur_sigmas = tuple(blur_sigmas)
-        self.X_train = dataset.X_train[:n_train]
-        self.models = SettingCache(self._train)
         self.noisy = SettingCache(self._noisy_test)
         self.blur_sigma = SettingCache(self._best_sigma)
-        self.scores = SettingCache(self._scores)
-
-    def _check(self, noise_level: float) -> None:
-        if noise_level not in self.noise_levels:
-            raise ValueError(f"noise_level must be one of {self.noise_levels}, got {noise_level!r}")
 
     def _train(self, noise_level: float) -> Autoencoder:
-        with seeded(self.seed):  # the same starting weights for this setting, every time
-            model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
-        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            corruption=lambda X: corrupt(X, "gaussian", noise_level, clip=True),
-            progress=False, interrupt="raise", seed=self.seed)
-        return model
+        model = self.build(Autoencoder, self.dataset.input_dim, self.code_dim,
+                           hidden_dims=self.hidden_dims)
+        noise = lambda X: corrupt(X, "gaussian", noise_level, clip=True)  # noqa: E731
+        return self.train(model, corruption=noise)
 
     def _noisy_test(self, noise_level: float) -> torch.Tensor:
         gen = torch.Generator().manual_seed(self.seed + 1)  # the same noise every time
@@ -82,37 +80,22 @@ class ImageDenoisingStudy:
         shape = self.dataset.image_shape
         return max(self.blur_sigmas, key=lambda s: psnr(clean, gaussian_blur(noisy, shape, s)))
 
-    def denoiser(self, noise_level: float) -> Autoencoder:
-        """The autoencoder trained to remove noise of this level."""
-        self._check(noise_level)
-        return self.models.get(noise_level=noise_level)
-
     def outputs(self, noise_level: float) -> dict[str, torch.Tensor]:
         """The noisy test images and what each method makes of them (rows in [0, 1])."""
-        self._check(noise_level)
+        noise_level = self.setting(noise_level)["noise_level"]
         X_noisy = self.noisy.get(noise_level=noise_level)
         sigma = self.blur_sigma.get(noise_level=noise_level)
         return {"noisy input": X_noisy,
                 "Gaussian blur": gaussian_blur(X_noisy, self.dataset.image_shape, sigma),
-                "denoising AE": reconstruct(self.denoiser(noise_level), X_noisy)}
+                "denoising AE": reconstruct(self.model(noise_level), X_noisy)}
 
-    def _scores(self, noise_level: float) -> dict[str, float]:
+    def _result(self, noise_level: float) -> dict[str, float]:
         X = self.dataset.X_test
         return {name: psnr(X, X_hat) for name, X_hat in self.outputs(noise_level).items()}
 
-    def psnr(self, noise_level: float) -> dict[str, float]:
-        """Mean PSNR (dB) of the test images for each method: higher is better."""
-        self._check(noise_level)
-        return self.scores.get(noise_level=noise_level)
-
-    @property
-    def levels_tried(self) -> list[float]:
-        """The noise levels scored so far, in increasing order."""
-        return sorted(key[0][1] for key in self.scores.store)
-
     def render(self, noise_level: float, n_images: int = 8) -> Figure:
         """Clean, noisy, blurred and denoised test images beside PSNR against noise level."""
-        scores = self.psnr(noise_level)
+        scores = self.result(noise_level)
         outputs = self.outputs(noise_level)
         sigma = self.blur_sigma.get(noise_level=noise_level)
         fig = Figure(figsize=(11, 3.8))
@@ -124,10 +107,10 @@ class ImageDenoisingStudy:
         left.suptitle(f"Gaussian noise, std {noise_level:g}: the autoencoder gains {gain:+.1f} dB",
                       fontsize=10)
         ax = right.subplots()
-        levels = self.levels_tried
+        levels = [t["noise_level"] for t in self.tried]
         for (name, colour), marker in zip((("noisy input", "0.6"), ("Gaussian blur", "tab:green"),
                                            ("denoising AE", "tab:blue")), "osD"):
-            ax.plot(levels, [self.psnr(level)[name] for level in levels], marker=marker,
+            ax.plot(levels, [self.result(level)[name] for level in levels], marker=marker,
                     color=colour, label=name)
         ax.axvline(noise_level, color="grey", ls=":", lw=1)
         ax.set_xlabel("noise standard deviation")
@@ -138,24 +121,12 @@ class ImageDenoisingStudy:
         return fig
 
 
-def image_denoising_explorer(dataset: Dataset, noise_level: float | None = None,
-                             **study_options) -> Explorer:
+def image_denoising_explorer(dataset: Dataset, *, study: ImageDenoisingStudy | None = None,
+                             **settings_and_options) -> Explorer:
     """A slider for the noise level (``noise_level``): noisy test images, a Gaussian blur and a
     denoising autoencoder's output, and the PSNR of each against the noise level.
 
-    One autoencoder per level is trained on first use and cached.
+    One autoencoder per level is trained on first use and cached. Other keywords build the
+    :class:`ImageDenoisingStudy`; ``study=`` reuses one.
     """
-    import ipywidgets as widgets
-
-    study = ImageDenoisingStudy(dataset, **study_options)
-    levels = study.noise_levels
-    noise_level = levels[len(levels) // 2] if noise_level is None else noise_level
-    slider = widgets.SelectionSlider(
-        options=list(levels), value=noise_level, description="noise level (noise_level)",
-        tooltip="noise_level: standard deviation of the Gaussian noise added to every pixel "
-                "(pixels range from 0 to 1)",
-        continuous_update=False)
-    explorer = Explorer(study.render, {"noise_level": slider},
-                        title="Image denoising, scored in PSNR")
-    explorer.study = study
-    return explorer
+    return make_explorer(ImageDenoisingStudy, dataset, study, settings_and_options)

@@ -9,10 +9,10 @@ from matplotlib.figure import Figure
 from aekit.data import Dataset
 from aekit.evaluate import encode, reconstruct, reconstruction_error
 from aekit.models import Autoencoder
-from aekit.device import as_tensor, resolve_seed, seeded
-from aekit.train import fit
+from aekit.checks import as_tensor
 from aekit.widgets._panels import image_rows
-from aekit.widgets.base import Explorer, SettingCache
+from aekit.widgets.base import Explorer
+from aekit.widgets.study import Control, Study, make_explorer
 
 __all__ = ["OvercompleteStudy", "overcomplete_explorer", "noise_pass_through"]
 
@@ -48,7 +48,7 @@ def noise_pass_through(model: torch.nn.Module, X, noise_std: float = 0.15,
     return float(moved.pow(2).sum(1).mean() / noise.pow(2).sum(1).mean())
 
 
-class OvercompleteStudy:
+class OvercompleteStudy(Study):
     """One shallow autoencoder (ReLU hidden layer) per hidden size and dropout rate, cached.
 
     Parameters
@@ -58,7 +58,19 @@ class OvercompleteStudy:
     dropouts : dropout rates on the hidden layer offered (0: none).
     noise_std : size of the random input changes used by :func:`noise_pass_through`.
     epochs, lr, batch_size, n_train, seed : the training budget, equal for every setting.
+
+    ``result(code_dim, dropout)``: test error, the fraction of input noise that passes
+    through, and the hidden units that fire for at least one test image; ``curve(dropout)``
+    the first two for every hidden size.
     """
+
+    controls = {
+        "code_dim": Control("hidden size (code_dim)",
+                            "code_dim: units in the hidden layer; above the input size the "
+                            "autoencoder is overcomplete"),
+        "dropout": Control("dropout (dropout)",
+                           "dropout: probability that each hidden unit is zeroed in a training step")}
+    title = "Overcomplete: does the network learn digits, or learn to copy?"
 
     def __init__(self, dataset: Dataset, code_dims: Sequence[int] = (16, 32, 64, 128, 256),
                  dropouts: Sequence[float] = (0.0, 0.2, 0.5), noise_std: float = 0.15,
@@ -70,32 +82,23 @@ class OvercompleteStudy:
             raise ValueError(f"dropouts must list probabilities in [0, 1), got {dropouts!r}")
         if not noise_std > 0:
             raise ValueError(f"noise_std must be positive, got {noise_std!r}")
-        self.dataset = dataset
-        self.code_dims, self.dropouts = tuple(sorted(code_dims)), tuple(sorted(dropouts))
+        super().__init__(dataset, {"code_dim": sorted(code_dims), "dropout": sorted(dropouts)},
+                         epochs=epochs, lr=lr, batch_size=batch_size, n_train=n_train, seed=seed)
+        self.code_dims, self.dropouts = self.options["code_dim"], self.options["dropout"]
         self.noise_std = float(noise_std)
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
-        self.X_train = dataset.X_train[:n_train]
-        self.models = SettingCache(self._train)
-        self.measures = SettingCache(self._measure)
+
+    def start(self, name: str):
+        if name == "dropout":
+            return self.dropouts[0]
+        wide = [k for k in self.code_dims if k > self.dataset.input_dim]
+        return wide[0] if wide else self.code_dims[-1]
 
     def _train(self, code_dim: int, dropout: float) -> Autoencoder:
-        with seeded(self.seed):  # the same starting weights for this setting, every time
-            model = Autoencoder(self.dataset.input_dim, code_dim, code_activation="relu",
-                                dropout=dropout)
-        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, interrupt="raise", seed=self.seed)
-        return model
+        model = self.build(Autoencoder, self.dataset.input_dim, code_dim, code_activation="relu",
+                           dropout=dropout)
+        return self.train(model)
 
-    def model(self, code_dim: int, dropout: float) -> Autoencoder:
-        """The autoencoder trained with this hidden size and dropout rate (cached)."""
-        if code_dim not in self.code_dims:
-            raise ValueError(f"code_dim must be one of {self.code_dims}, got {code_dim!r}")
-        if dropout not in self.dropouts:
-            raise ValueError(f"dropout must be one of {self.dropouts}, got {dropout!r}")
-        return self.models.get(code_dim=code_dim, dropout=dropout)
-
-    def _measure(self, code_dim: int, dropout: float) -> dict[str, float]:
+    def _result(self, code_dim: int, dropout: float) -> dict[str, float]:
         model = self.model(code_dim, dropout)
         X = self.dataset.X_test
         Z = encode(model, X)  # (n_test, code_dim)
@@ -103,23 +106,20 @@ class OvercompleteStudy:
                 "pass_through": noise_pass_through(model, X, self.noise_std, self.seed + 7),
                 "units used": int((Z > 0).any(0).sum())}
 
-    def summary(self, code_dim: int, dropout: float) -> dict[str, float]:
-        """Test error, the fraction of input noise that passes through, and the hidden units
-        that fire for at least one test image."""
-        self.model(code_dim, dropout)  # checks the setting
-        return self.measures.get(code_dim=code_dim, dropout=dropout)
-
-    def curves(self, dropout: float) -> dict[str, list[float]]:
+    def curve(self, dropout: float) -> dict[str, list[float]]:
         """Test error and noise pass-through for every hidden size at one dropout rate."""
-        rows = [self.summary(k, dropout) for k in self.code_dims]
+        rows = [self.result(k, dropout) for k in self.code_dims]
         return {"error": [r["error"] for r in rows],
                 "pass_through": [r["pass_through"] for r in rows]}
+
+    def state(self):
+        return None  # a render computes the curves it draws in full: it depends on its setting only
 
     def render(self, code_dim: int, dropout: float, n_images: int = 8) -> Figure:
         """Noisy test digits and what comes out, beside the test error and the noise
         pass-through against the hidden size (without dropout, and at this dropout rate)."""
         model = self.model(code_dim, dropout)
-        s = self.summary(code_dim, dropout)
+        s = self.result(code_dim, dropout)
         X = self.dataset.X_test[:n_images]
         gen = torch.Generator().manual_seed(self.seed + 7)
         X_noisy = X + self.noise_std * torch.randn(X.shape, generator=gen)
@@ -132,9 +132,9 @@ class OvercompleteStudy:
         left.suptitle(f"{code_dim} hidden units ({size}), dropout {dropout:g}\n"
                       f"test error {s['error']:.2f}; {s['pass_through']:.0%} of the added "
                       f"noise comes out", fontsize=10)
-        lines = {0.0: self.curves(0.0)}
+        lines = {0.0: self.curve(0.0)}
         if dropout != 0.0:
-            lines[dropout] = self.curves(dropout)
+            lines[dropout] = self.curve(dropout)
         for sub, key, label in ((mid, "error", "squared error per test image"),
                                 (right, "pass_through", "share of input noise in the output")):
             ax = sub.subplots()
@@ -155,32 +155,13 @@ class OvercompleteStudy:
         return fig
 
 
-def overcomplete_explorer(dataset: Dataset, code_dim: int | None = None,
-                          dropout: float | None = None, **study_options) -> Explorer:
+def overcomplete_explorer(dataset: Dataset, *, study: OvercompleteStudy | None = None,
+                          **settings_and_options) -> Explorer:
     """Sliders for the hidden size (``code_dim``) and the dropout rate on the hidden layer
     (``dropout``): noisy test images, what comes out, how much of the noise passes through,
     against the hidden size, for a shallow autoencoder.
 
     One model per setting is trained on first use (about a second on digits) and cached.
+    Other keywords build the :class:`OvercompleteStudy`; ``study=`` reuses one.
     """
-    import ipywidgets as widgets
-
-    study = OvercompleteStudy(dataset, **study_options)
-    sizes = study.code_dims
-    if code_dim is None:
-        wide = [k for k in sizes if k > dataset.input_dim]
-        code_dim = wide[0] if wide else sizes[-1]
-    size_slider = widgets.SelectionSlider(
-        options=list(sizes), value=code_dim, description="hidden size (code_dim)",
-        tooltip=f"code_dim: units in the hidden layer; above {dataset.input_dim} (the input "
-                f"size) the autoencoder is overcomplete",
-        continuous_update=False)
-    dropout_slider = widgets.SelectionSlider(
-        options=list(study.dropouts), value=study.dropouts[0] if dropout is None else dropout,
-        description="dropout (dropout)",
-        tooltip="dropout: probability that each hidden unit is zeroed in a training step",
-        continuous_update=False)
-    explorer = Explorer(study.render, {"code_dim": size_slider, "dropout": dropout_slider},
-                        title="Overcomplete: does the network learn digits, or learn to copy?")
-    explorer.study = study
-    return explorer
+    return make_explorer(OvercompleteStudy, dataset, study, settings_and_options)

@@ -8,18 +8,17 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import resolve_seed, seeded
 from aekit.evaluate import encode, reconstruction_error
 from aekit.models import Autoencoder
 from aekit.penalties import L1Sparsity
-from aekit.train import fit
 from aekit.widgets._panels import filter_grid
 from aekit.widgets.base import Explorer, SettingCache
+from aekit.widgets.study import Control, Study, make_explorer
 
 __all__ = ["SparseStudy", "sparse_explorer"]
 
 
-class SparseStudy:
+class SparseStudy(Study):
     """One shallow autoencoder (ReLU code) per setting of the L1 weight and of k, cached.
 
     Parameters
@@ -30,7 +29,18 @@ class SparseStudy:
         k is annealed from ``code_dim`` down to k over the first half of training.
     code_dim : code units; as many as the input by default, so sparsity, not size, limits it.
     epochs, lr, batch_size, n_train, seed : the training budget, equal for every setting.
+
+    ``result(sparsity_weight, k)``: test error, mean code activation, the fraction of code
+    values that are zero, and the code units that fire for at least one test image.
     """
+
+    controls = {
+        "sparsity_weight": Control(
+            "sparsity weight (sparsity_weight)",
+            "sparsity_weight: how strongly the L1 penalty pushes code activations to zero"),
+        "k": Control("kept units (k)",
+                     "k: only the k largest code units of each image are kept (k-sparse)")}
+    title = "Sparse codes: an L1 penalty and k-sparse coding"
 
     def __init__(self, dataset: Dataset, sparsity_weights: Sequence[float] = (0.0, 0.01, 0.03, 0.1, 0.3),
                  ks: Sequence[int] | None = None, code_dim: int = 64, epochs: int = 20,
@@ -41,46 +51,42 @@ class SparseStudy:
         ks = (code_dim, 16, 8, 4, 2) if ks is None else ks
         if not ks or any(not 1 <= k <= code_dim for k in ks):
             raise ValueError(f"ks must list numbers between 1 and code_dim={code_dim}, got {ks!r}")
-        self.dataset = dataset
-        self.sparsity_weights = tuple(sorted(sparsity_weights))
-        self.ks, self.code_dim = tuple(sorted(ks, reverse=True)), code_dim
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
-        self.X_train = dataset.X_train[:n_train]
-        self.models = SettingCache(self._train)
+        super().__init__(dataset, {"sparsity_weight": sorted(sparsity_weights),
+                                   "k": sorted(ks, reverse=True)},
+                         epochs=epochs, lr=lr, batch_size=batch_size, n_train=n_train, seed=seed)
+        self.sparsity_weights, self.ks = self.options["sparsity_weight"], self.options["k"]
+        self.code_dim = code_dim
         self.codes = SettingCache(lambda **s: encode(self.model(**s), self.dataset.X_test))
 
+    def start(self, name: str):
+        return self.ks[0] if name == "k" else super().start(name)
+
+    def label(self, name: str, value) -> str:
+        return f"all ({value})" if name == "k" and value >= self.code_dim else str(value)
+
     def _train(self, sparsity_weight: float, k: int) -> Autoencoder:
-        with seeded(self.seed):  # the same starting weights for this setting, every time
-            k_sparse = None if k >= self.code_dim else k
-            model = Autoencoder(self.dataset.input_dim, self.code_dim, code_activation="relu",
-                                k_sparse=k_sparse, k_sparse_start=self.code_dim if k_sparse else None)
+        k_sparse = None if k >= self.code_dim else k
+        model = self.build(Autoencoder, self.dataset.input_dim, self.code_dim,
+                           code_activation="relu", k_sparse=k_sparse,
+                           k_sparse_start=self.code_dim if k_sparse else None)
         penalties = [L1Sparsity(sparsity_weight)] if sparsity_weight > 0 else []
-        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            penalties=penalties, progress=False, interrupt="raise", seed=self.seed)
-        return model
+        return self.train(model, penalties=penalties)
 
-    def model(self, sparsity_weight: float, k: int) -> Autoencoder:
-        if sparsity_weight not in self.sparsity_weights:
-            raise ValueError(f"sparsity_weight must be one of {self.sparsity_weights}, "
-                             f"got {sparsity_weight!r}")
-        if k not in self.ks:
-            raise ValueError(f"k must be one of {self.ks}, got {k!r}")
-        return self.models.get(sparsity_weight=sparsity_weight, k=k)
-
-    def summary(self, sparsity_weight: float, k: int) -> dict[str, float]:
-        """Test error, mean code activation, and the fraction of code values that are zero."""
+    def _result(self, sparsity_weight: float, k: int) -> dict[str, float]:
         Z = self.codes.get(sparsity_weight=sparsity_weight, k=k)  # (n_test, code_dim)
         return {"error": reconstruction_error(self.model(sparsity_weight, k), self.dataset.X_test),
                 "mean activation": float(Z.mean()),
                 "zero fraction": float((Z == 0).float().mean()),
                 "units used": int((Z > 0).any(0).sum())}
 
+    def state(self):
+        return None  # a picture depends on its own setting only
+
     def render(self, sparsity_weight: float, k: int, n_images: int = 12) -> Figure:
         """Codes of test images, the histogram of activations, and the learned filters."""
         model = self.model(sparsity_weight, k)
         Z = self.codes.get(sparsity_weight=sparsity_weight, k=k)  # (n_test, code_dim)
-        s = self.summary(sparsity_weight, k)
+        s = self.result(sparsity_weight, k)
         fig = Figure(figsize=(12, 3.9))
         codes_fig, hist_fig, filt_fig = fig.subfigures(1, 3, width_ratios=[1.2, 1, 1.1])
         ax = codes_fig.subplots()
@@ -106,28 +112,12 @@ class SparseStudy:
         return fig
 
 
-def sparse_explorer(dataset: Dataset, sparsity_weight: float | None = None, k: int | None = None,
-                    **study_options) -> Explorer:
+def sparse_explorer(dataset: Dataset, *, study: SparseStudy | None = None,
+                    **settings_and_options) -> Explorer:
     """Sliders for the L1 sparsity weight (``sparsity_weight``) and the number of kept code
     units (``k``): codes, the activation histogram and learned filters of a shallow autoencoder.
 
     One model per setting is trained on first use (about a second on digits) and cached.
+    Other keywords build the :class:`SparseStudy`; ``study=`` reuses one.
     """
-    import ipywidgets as widgets
-
-    study = SparseStudy(dataset, **study_options)
-    weights = study.sparsity_weights
-    weight = weights[len(weights) // 2] if sparsity_weight is None else sparsity_weight
-    weight_slider = widgets.SelectionSlider(
-        options=list(weights), value=weight, description="sparsity weight (sparsity_weight)",
-        tooltip="sparsity_weight: how strongly the L1 penalty pushes code activations to zero",
-        continuous_update=False)
-    k_slider = widgets.SelectionSlider(
-        options=[(f"all ({q})" if q >= study.code_dim else str(q), q) for q in study.ks],
-        value=study.ks[0] if k is None else k, description="kept units (k)",
-        tooltip="k: only the k largest code units of each image are kept (k-sparse)",
-        continuous_update=False)
-    explorer = Explorer(study.render, {"sparsity_weight": weight_slider, "k": k_slider},
-                        title="Sparse codes: an L1 penalty and k-sparse coding")
-    explorer.study = study
-    return explorer
+    return make_explorer(SparseStudy, dataset, study, settings_and_options)

@@ -9,18 +9,18 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import make_generator, noise_from, resolve_seed, seeded, to_model, to_numpy
+from aekit.device import make_generator, noise_from, to_model, to_numpy
 from aekit.evaluate import encode, reconstruction_error
 from aekit.models import VAE
 from aekit.models.vae import gaussian_kl
-from aekit.train import fit
-from aekit.widgets._panels import _mosaic
+from aekit.plot import mosaic
 from aekit.widgets.base import Explorer, SettingCache
+from aekit.widgets.study import Control, Study, make_explorer
 
 __all__ = ["VAEStudy", "vae_explorer"]
 
 
-class VAEStudy:
+class VAEStudy(Study):
     """One VAE with a 2-D code per value of beta (trained on first use, cached).
 
     Parameters
@@ -31,8 +31,20 @@ class VAEStudy:
     epochs, lr, batch_size, n_train, seed : the training budget, equal for every beta.
     grid : points per side of the decoded latent lattice; ``extent``: it spans
         ``[-extent, extent]`` on both axes (95% of the 2-D prior N(0, I) lies within a radius
-        of 2.45 of the origin).
+        of 2.45 of the origin); the z1 and z2 controls go a little further, in steps of 0.25.
+
+    The models and ``result(beta)`` (test negative ELBO in nats per image at beta = 1, its
+    KL part, and the squared error) depend on beta only; z1 and z2 choose the point decoded.
     """
+
+    controls = {
+        "beta": Control("beta (KL weight)",
+                        "beta: weight of the KL term; larger pulls the codes towards the prior "
+                        "N(0, I)"),
+        "z1": Control("z1", "z1: a coordinate of the point in the 2-D latent space that is decoded"),
+        "z2": Control("z2", "z2: a coordinate of the point in the 2-D latent space that is decoded"),
+    }
+    title = "A variational autoencoder's latent space"
 
     def __init__(self, dataset: Dataset, betas: Sequence[float] = (0.5, 1.0, 2.0, 4.0),
                  hidden_dims: Sequence[int] = (64,), likelihood: str = "bernoulli",
@@ -44,46 +56,52 @@ class VAEStudy:
         if dataset.X_train.dim() != 2 or len(dataset.image_shape) != 2:
             raise ValueError(f"the VAE explorer shows images; {dataset.name!r} has shape "
                              f"{dataset.image_shape}")
-        self.dataset = dataset
-        self.betas = tuple(sorted(betas))
+        lim = float(extent) + 0.5
+        steps = np.round(np.arange(-lim, lim + 1e-9, 0.25), 2).tolist()
+        super().__init__(dataset, {"beta": sorted(betas), "z1": steps, "z2": steps},
+                         epochs=epochs, lr=lr, batch_size=batch_size, n_train=n_train, seed=seed)
+        self.betas = self.options["beta"]
         self.hidden_dims, self.likelihood = tuple(hidden_dims), likelihood
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
         self.grid, self.extent = grid, float(extent)
-        self.X_train = dataset.X_train[:n_train]
-        self.models = SettingCache(self._train)
         self.codes = SettingCache(lambda beta: encode(self.model(beta), dataset.X_test))
-        self.summaries = SettingCache(self._summary)
         self.lattices = SettingCache(self._lattice)
 
     def _train(self, beta: float) -> VAE:
-        with seeded(self.seed):  # the same starting weights for this setting, every time
-            model = VAE(self.dataset.input_dim, 2, hidden_dims=self.hidden_dims,
-                        likelihood=self.likelihood, beta=beta)
-        fit(model, self.X_train, epochs=self.epochs, lr=self.lr, batch_size=self.batch_size,
-            progress=False, interrupt="raise", seed=self.seed)
-        return model
+        model = self.build(VAE, self.dataset.input_dim, 2, hidden_dims=self.hidden_dims,
+                           likelihood=self.likelihood, beta=beta)
+        return self.train(model)
+
+    def start(self, name: str):
+        if name == "beta":
+            return 1.0 if 1.0 in self.betas else self.betas[0]
+        return 0.0
 
     def model(self, beta: float) -> VAE:
         """The trained VAE for ``beta`` (one of ``betas``)."""
+        return self.models.get(beta=self._beta(beta))
+
+    def result(self, beta: float) -> dict[str, float]:
+        """Test negative ELBO (nats per image, beta = 1), its KL part, and the squared error."""
+        return self.results.get(beta=self._beta(beta))
+
+    def _beta(self, beta: float) -> float:
         if beta not in self.betas:
             raise ValueError(f"beta must be one of {self.betas}, got {beta!r}")
-        return self.models.get(beta=beta)
+        return beta
 
-    def _summary(self, beta: float) -> dict[str, float]:
+    def state(self):
+        return None  # a picture depends on its own setting only
+
+    def _result(self, beta: float) -> dict[str, float]:
         model = self.model(beta)
         X = to_model(self.dataset.X_test, model)
         with torch.no_grad():
-            kl = gaussian_kl(*model.encode(X)).mean()
+            kl = gaussian_kl(*model.posterior(X)).mean()
         # the ELBO is a Monte Carlo estimate: its samples come from a seeded generator
         with noise_from(make_generator(self.seed)):
             negative_elbo = model.negative_elbo(X, n_samples=10)
         return {"negative ELBO": negative_elbo, "kl": float(kl),
                 "error": reconstruction_error(model, X)}
-
-    def summary(self, beta: float) -> dict[str, float]:
-        """Test negative ELBO (nats per image, beta = 1), its KL part, and the squared error."""
-        return self.summaries.get(beta=beta)
 
     def _lattice(self, beta: float) -> np.ndarray:
         ticks = torch.linspace(-self.extent, self.extent, self.grid)
@@ -92,7 +110,7 @@ class VAEStudy:
         model = self.model(beta).eval()
         with torch.no_grad():
             images = to_numpy(model.decode(to_model(Z, model)))
-        return _mosaic(images.reshape(len(Z), *self.dataset.image_shape), self.grid)
+        return mosaic(images.reshape(len(Z), *self.dataset.image_shape), self.grid)
 
     def decode_point(self, beta: float, z1: float, z2: float) -> np.ndarray:
         """The image the decoder draws at latent point (z1, z2)."""
@@ -104,7 +122,7 @@ class VAEStudy:
     def render(self, beta: float, z1: float, z2: float) -> Figure:
         """The image decoded at (z1, z2), the test images' codes, and the decoded lattice."""
         codes = to_numpy(self.codes.get(beta=beta))  # (n_test, 2) posterior means
-        s = self.summary(beta)
+        s = self.result(beta)
         fig = Figure(figsize=(12, 4.1))
         point_fig, map_fig, lattice_fig = fig.subfigures(1, 3, width_ratios=[0.75, 1.15, 1])
         ax = point_fig.subplots()
@@ -143,28 +161,13 @@ class VAEStudy:
         return fig
 
 
-def vae_explorer(dataset: Dataset, beta: float | None = None, z1: float = 0.0, z2: float = 0.0,
-                 **study_options) -> Explorer:
+def vae_explorer(dataset: Dataset, *, study: VAEStudy | None = None,
+                 **settings_and_options) -> Explorer:
     """Sliders for beta (``beta``) and a latent point (``z1``, ``z2``) of a 2-D VAE: the image
     decoded there, where the test images' codes lie, and the decoded latent lattice.
 
     One VAE per beta is trained on first use (about a second on digits) and cached; moving
-    z1 or z2 only decodes one point.
+    z1 or z2 only decodes one point. Other keywords build the :class:`VAEStudy`; ``study=``
+    reuses one.
     """
-    import ipywidgets as widgets
-
-    study = VAEStudy(dataset, **study_options)
-    beta = 1.0 if beta is None and 1.0 in study.betas else (beta if beta is not None else study.betas[0])
-    beta_slider = widgets.SelectionSlider(
-        options=list(study.betas), value=beta, description="beta (KL weight)",
-        tooltip="beta: weight of the KL term; larger pulls the codes towards the prior N(0, I)",
-        continuous_update=False)
-    lim = study.extent + 0.5
-    z_sliders = {name: widgets.FloatSlider(
-        value=value, min=-lim, max=lim, step=0.25, description=name, continuous_update=False,
-        tooltip=f"{name}: a coordinate of the point in the 2-D latent space that is decoded")
-        for name, value in (("z1", z1), ("z2", z2))}
-    explorer = Explorer(study.render, {"beta": beta_slider, **z_sliders},
-                        title="A variational autoencoder's latent space")
-    explorer.study = study
-    return explorer
+    return make_explorer(VAEStudy, dataset, study, settings_and_options)

@@ -1,10 +1,13 @@
 """Every lesson with an explorer, run in a real JupyterLab in a real Chromium.
 
 For each lesson in ``lessons/`` whose code builds an explorer (a call to ``..._explorer(``),
-the test opens it in JupyterLab, runs all cells, then in every explorer moves the first slider
-one step with the keyboard and checks that the picture in the widget's output changes, that
-the explorer reports no error, and that no "Error displaying widget" text appears anywhere on
-the page. This is what unit tests and nbval cannot see: the widget JavaScript, the kernel
+the test opens it in JupyterLab (1280 x 900, the file browser open), runs all cells, checks
+that every slider's track is at least ``MIN_TRACK_PX`` wide (a mouse can drag it), then in
+every explorer moves every slider one step with the keyboard and back, and checks each time
+that the picture in the widget's output changes to that of the new setting, that the explorer
+reports no error, and that no "Error displaying widget" text appears anywhere on the page. It
+prints, per slider, the seconds from the key press to the new picture for a setting touched
+for the first time and for one seen before. This is what unit tests and nbval cannot see: the widget JavaScript, the kernel
 comms and the browser working together. Screenshots go to ``tests/browser/screenshots/``
 (git-ignored) and the time per lesson is printed.
 
@@ -187,6 +190,8 @@ KERNEL_READY_TIMEOUT_S = 120
 RUN_ALL_TIMEOUT_S = 300  # a lesson must run in under a minute; this is the hard stop
 SLIDER_TIMEOUT_S = 120   # one new setting may train a few small models
 WIDGET_LOAD_TIMEOUT_S = 20
+MIN_TRACK_PX = 150       # narrower, and a mouse can hardly drag the slider
+VIEWPORT = {"width": 1280, "height": 900}
 
 
 def _source(cell: dict) -> str:
@@ -317,6 +322,26 @@ PICTURE_CHANGED_JS = """([index, beforeSrc, beforeAlt]) => {
   return `only the title band changed after moving ${moved[0]}: not the figure of the new setting`;
 }"""
 
+# [description, track width in px] of every slider in explorer `index`.
+TRACK_WIDTHS_JS = """(index) => {
+  const box = document.querySelector(`[data-aekit-explorer="${index}"]`);
+  return [...box.querySelectorAll('.widget-slider')].map((slider) => {
+    const label = slider.querySelector('.widget-label');
+    const track = slider.querySelector('.noUi-target');
+    return [label ? label.innerText : '', track ? track.getBoundingClientRect().width : 0];
+  });
+}"""
+
+# Opens JupyterLab's file browser in the left sidebar if it is not open; returns its width.
+FILE_BROWSER_JS = """async () => {
+  const app = window.jupyterapp;
+  if (!document.querySelector('#filebrowser') ||
+      document.querySelector('#filebrowser').getBoundingClientRect().width === 0)
+    await app.commands.execute('filebrowser:activate');
+  const browser = document.querySelector('#filebrowser');
+  return browser ? browser.getBoundingClientRect().width : 0;
+}"""
+
 # Keeps the old picture as an image element, so the check above can compare pixels.
 KEEP_BEFORE_JS = """(src) => { window.aekitBeforePicture = new Image(); window.aekitBeforePicture.src = src; }"""
 
@@ -384,25 +409,33 @@ def _run_all_cells(page, notebook: str) -> None:
     assert result.get("ok") is True, f"{notebook}: 'Run All Cells' did not finish: {result}"
 
 
-def _move_slider(page, notebook: str, index: int, expect: str = "changed") -> float:
-    """Move the first slider of explorer ``index`` one step; return seconds until redrawn.
-    The outcome must start with ``expect`` ("changed": the picture of the new setting)."""
+def _narrow_tracks(page, index: int) -> list[tuple[str, float]]:
+    """The sliders of explorer ``index`` whose track is narrower than ``MIN_TRACK_PX``."""
+    widths = page.evaluate(TRACK_WIDTHS_JS, index)
+    return [(label, width) for label, width in widths if width < MIN_TRACK_PX]
+
+
+def _move_slider(page, notebook: str, index: int, expect: str = "changed", slider: int = 0,
+                 back: bool = False) -> float:
+    """Move slider ``slider`` of explorer ``index`` one step (``back``: the other way, to
+    where it was); return seconds until redrawn. The outcome must start with ``expect``
+    ("changed": the picture of the new setting)."""
     box = page.locator(f'[data-aekit-explorer="{index}"]')
     box.scroll_into_view_if_needed()
     picture = box.locator(".widget-output img").first
     before, before_alt = picture.get_attribute("src"), picture.get_attribute("alt")
     page.evaluate(KEEP_BEFORE_JS, before)
-    handle = box.locator(".widget-slider .noUi-handle").first
+    handle = box.locator(".widget-slider .noUi-handle").nth(slider)
     at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
     stem = Path(notebook).stem
     box.screenshot(path=str(SCREENSHOTS / f"{stem}-explorer{index}-before.png"))
     start = time.perf_counter()
     handle.focus()
-    handle.press("ArrowLeft" if at_end else "ArrowRight")
+    handle.press("ArrowLeft" if at_end != back else "ArrowRight")
     try:
         outcome = page.wait_for_function(PICTURE_CHANGED_JS, arg=[index, before, before_alt],
                                          timeout=SLIDER_TIMEOUT_S * 1000,
-                                         polling=200).json_value()
+                                         polling="raf").json_value()
     except PlaywrightTimeoutError:
         outcome = (f"the picture did not change within {SLIDER_TIMEOUT_S} s of moving the "
                    f"slider (see {stem}-explorer{index}-after.png)")
@@ -415,12 +448,13 @@ def _move_slider(page, notebook: str, index: int, expect: str = "changed") -> fl
 
 def _open(chromium, jupyter_lab: LabServer, notebook: str):
     """A new page with ``notebook`` open in JupyterLab and its kernel ready."""
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page = chromium.new_page(viewport=VIEWPORT)
     page.set_default_timeout(60_000)
     page.goto(jupyter_lab.url(f"lab/tree/{notebook}?reset"))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell")
     _wait_for_kernel(page)
     _dismiss_news_toast(page)
+    assert page.evaluate(FILE_BROWSER_JS) > 100, "the file browser should be open beside the notebook"
     return page
 
 
@@ -446,7 +480,20 @@ def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chr
         assert n_explorers >= 1, (
             f"{notebook} calls an explorer, but after 'Run All Cells' no widget with a slider "
             f"and a picture was found on the page (see {stem}-ran.png)")
-        slider_seconds = [_move_slider(page, notebook, i) for i in range(n_explorers)]
+        for i in range(n_explorers):
+            narrow = _narrow_tracks(page, i)
+            if narrow:
+                _screenshot(page, f"{stem}-narrow-slider.png")
+            assert not narrow, (
+                f"{notebook}, explorer {i}: slider tracks narrower than {MIN_TRACK_PX} px at "
+                f"{VIEWPORT['width']} x {VIEWPORT['height']} with the file browser open: "
+                f"{narrow} (see {stem}-narrow-slider.png)")
+        latencies = []  # (explorer, slider, description, first touch s, seen before s)
+        for i in range(n_explorers):
+            for j, (label, _) in enumerate(page.evaluate(TRACK_WIDTHS_JS, i)):
+                first = _move_slider(page, notebook, i, slider=j)
+                again = _move_slider(page, notebook, i, slider=j, back=True)
+                latencies.append((i, j, label, first, again))
 
         _screenshot(page, f"{stem}-end.png")
         _assert_widgets_displayed(page, notebook, "after moving the sliders")
@@ -460,11 +507,23 @@ def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chr
     with capsys.disabled():
         print(f"\n[browser] {notebook}: {total:.1f} s in all (open + kernel "
               f"{opened - start:.1f} s, run all cells {ran - opened:.1f} s, "
-              f"{n_explorers} explorer(s), slider redraw "
-              + ", ".join(f"{s:.1f} s" for s in slider_seconds) + ")")
+              f"{n_explorers} explorer(s))")
+        for i, j, label, first, again in latencies:
+            print(f"[slider] {notebook} explorer {i} slider {j} ({label}): first touch "
+                  f"{first:.2f} s, seen before {again:.2f} s")
 
 
 TITLE_ONLY = "title_only_explorer.ipynb"
+
+
+def _write_one_cell_notebook(path: Path, code: str) -> None:
+    """A notebook of one code cell, with the Python kernel named (no kernel dialog)."""
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": path.stem,
+                           "metadata": {}, "outputs": [], "source": code}],
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                            "language": "python"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
 
 
 def test_a_picture_whose_title_alone_changes_is_not_taken_for_the_new_setting(
@@ -483,17 +542,44 @@ def test_a_picture_whose_title_alone_changes_is_not_taken_for_the_new_setting(
             "    return fig\n"
             "\n"
             "Explorer(render, {'size': widgets.IntSlider(value=1, min=1, max=5)}, title='broken')\n")
-    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "broken",
-                           "metadata": {}, "outputs": [], "source": code}],
-                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                            "language": "python"}},
-                "nbformat": 4, "nbformat_minor": 5}
-    (jupyter_lab.root / TITLE_ONLY).write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    _write_one_cell_notebook(jupyter_lab.root / TITLE_ONLY, code)
     page = _open(chromium, jupyter_lab, TITLE_ONLY)
     try:
         _run_all_cells(page, TITLE_ONLY)
         assert page.evaluate(TAG_EXPLORERS_JS) == 1
         _move_slider(page, TITLE_ONLY, 0, expect="only the title band changed")
+    finally:
+        page.close()
+        jupyter_lab.shutdown_kernels()
+
+
+SQUEEZED = "squeezed_slider.ipynb"
+
+
+def test_a_slider_squeezed_by_its_label_is_caught(jupyter_lab: LabServer, chromium) -> None:
+    """The negative control of the track check: two sliders with long labels in one plain
+    row (the layout explorers had before), where the labels leave the tracks no room."""
+    code = ("import ipywidgets as widgets\n"
+            "from IPython.display import display\n"
+            "from aekit.plot import to_png\n"
+            "from matplotlib.figure import Figure\n"
+            "\n"
+            "label = 'a description long enough to crowd out the track of its slider'\n"
+            "sliders = [widgets.SelectionSlider(options=[1, 2, 3], description=f'{label} {i}',\n"
+            "                                   style={'description_width': 'initial'})\n"
+            "           for i in range(2)]\n"
+            "out = widgets.Output()\n"
+            "with out:\n"
+            "    display(widgets.Image(value=to_png(Figure(figsize=(2, 1)))))\n"
+            "    display(widgets.HTML('<img src=\"data:,\" alt=\"x\">'))\n"
+            "widgets.VBox([widgets.HBox(sliders), out])\n")
+    _write_one_cell_notebook(jupyter_lab.root / SQUEEZED, code)
+    page = _open(chromium, jupyter_lab, SQUEEZED)
+    try:
+        _run_all_cells(page, SQUEEZED)
+        assert page.evaluate(TAG_EXPLORERS_JS) == 1
+        narrow = _narrow_tracks(page, 0)
+        assert len(narrow) == 2, f"both squeezed sliders should be caught, got {narrow}"
     finally:
         page.close()
         jupyter_lab.shutdown_kernels()

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.anomaly import (OneClassStudy, auroc, explained_variance, pca_scores,
-                           randomness_test, shuffle_pixels, uniform_noise)
+from aekit.widgets import OneClassStudy
+from aekit.applications.anomaly import (auroc, explained_variance, pca_scores, randomness_test, shuffle_pixels, uniform_noise)
 from aekit.evaluate import per_image_error
 
 

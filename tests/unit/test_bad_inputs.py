@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from aekit import fit
-from aekit.anomaly import pca_scores
+from aekit.applications.anomaly import pca_scores
 from aekit.corruption import corrupt
 from aekit.device import seeded
 from aekit.evaluate import encode, pca_baseline, reconstruct, reconstruction_error
-from aekit.hashing import pca_codes
-from aekit.imaging import psnr
+from aekit.applications.hashing import pca_codes
+from aekit.applications.imaging import psnr
 from aekit.linear import pca_projector
 from aekit.models import Autoencoder
 

@@ -78,7 +78,7 @@ def test_the_old_float64_epoch_sum_is_caught(accelerator):
 
 # ------------------------------------------------------------------ every model trains
 def _models():
-    from aekit.hashing import BinaryCodeAutoencoder
+    from aekit.models import BinaryCodeAutoencoder
     from aekit.models import (VAE, Autoencoder, ConcreteAutoencoder, ConvAutoencoder,
                               RateDistortionAutoencoder)
 
@@ -153,7 +153,8 @@ def test_vae_sampling_and_interpolation(accelerator, tiny):
 
 
 def test_rbm_training_gibbs_sampling_and_pretraining(accelerator, tiny):
-    from aekit.rbm import RBM, fit_rbm, pretrain_stack, train_deep_autoencoder, unroll
+    from aekit.models import RBM
+    from aekit.pretraining import fit_rbm, pretrain_stack, train_deep_autoencoder, unroll
 
     X = (tiny.X_train > 0.5).float()
     rbm = RBM(64, 16, seed=0)
@@ -174,13 +175,14 @@ def test_rbm_training_gibbs_sampling_and_pretraining(accelerator, tiny):
 
 
 def test_topic_modules_on_the_device(accelerator, tiny):
-    from aekit.anomaly import OneClassStudy, randomness_test
-    from aekit.hashing import HashingStudy
+    from aekit.widgets import OneClassStudy
+    from aekit.applications.anomaly import randomness_test
+    from aekit.widgets import HashingStudy
     from aekit.linear import fit_linear_autoencoder, recover_components
 
     linear = fit_linear_autoencoder(tiny.X_train, 4, epochs=(2,), lrs=(1e-2,))
     recover_components(linear, tiny.X_train)
-    assert HashingStudy(tiny, epochs=1).precision(8)["learned"] >= 0
+    assert HashingStudy(tiny, epochs=1).result(8)["learned"] >= 0
     assert OneClassStudy(tiny, epochs=1).table([0])[0]["autoencoder"] >= 0
     assert randomness_test(tiny, epochs=1).code_dim == 8
     assert pca_baseline(tiny.X_train, tiny.X_test, 4) > 0
@@ -199,7 +201,7 @@ def _explorers():
         "contractive": lambda d: w.contractive_explorer(d, contractive_weights=(0.0, 0.1), epochs=1),
         "VAE": lambda d: w.vae_explorer(d, betas=(1.0,), epochs=1),
         "concrete": lambda d: w.concrete_explorer(d, ks=(2, 4), epochs=1),
-        "hashing": lambda d: w.hashing_explorer(d, bits_options=(4, 8), value=4, epochs=1),
+        "hashing": lambda d: w.hashing_explorer(d, bits_options=(4, 8), bits=4, epochs=1),
         "anomaly": lambda d: w.anomaly_explorer(d, epochs=1),
         "image denoising": lambda d: w.image_denoising_explorer(d, noise_levels=(0.2,), epochs=1),
         "compression": lambda d: w.compression_explorer(d, lams=(10,), epochs=1),

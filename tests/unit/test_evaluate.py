@@ -52,7 +52,14 @@ def test_reconstruct_uses_eval_mode_and_restores_it():
     assert first.shape == X.shape and not first.requires_grad
 
 
-def test_encode_takes_the_mean_of_a_two_part_code():
+def test_encode_gives_a_vaes_posterior_mean_and_refuses_a_two_part_code():
+    from aekit.models import VAE
+
+    vae = VAE(4, 2, hidden_dims=(8,)).eval()
+    X = torch.rand(5, 4)
+    with torch.no_grad():
+        torch.testing.assert_close(encode(vae, X, batch_size=2), vae.posterior(X)[0])
+
     class MeanAndLogVar(nn.Module):
         def __init__(self):
             super().__init__()
@@ -61,10 +68,8 @@ def test_encode_takes_the_mean_of_a_two_part_code():
         def encode(self, X):
             return self.mean(X), torch.full((len(X), 2), -3.0)
 
-    model = MeanAndLogVar()
-    X = torch.rand(5, 4)
-    with torch.no_grad():
-        torch.testing.assert_close(encode(model, X, batch_size=2), model.mean(X))
+    with pytest.raises(TypeError, match="encode must return one tensor"):
+        encode(MeanAndLogVar(), X)
 
 
 def test_errors_reject_nan():

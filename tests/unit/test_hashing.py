@@ -6,8 +6,9 @@ import torch
 
 from aekit import fit
 from aekit.evaluate import encode
-from aekit.hashing import (BinaryCodeAutoencoder, HashingStudy, binary_codes, hamming_distances,
-                           pca_codes, precision_at_k, random_codes, retrieve)
+from aekit.models import BinaryCodeAutoencoder
+from aekit.widgets import HashingStudy
+from aekit.applications.hashing import (binary_codes, hamming_distances, pca_codes, precision_at_k, random_codes, retrieve)
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +17,7 @@ def study(digits):
 
 
 def test_learned_codes_beat_random_codes_of_the_same_length(study):
-    precision = study.precision(8)
+    precision = study.result(8)
     assert precision["random"] == pytest.approx(0.1, abs=0.04)  # ten balanced classes
     assert precision["learned"] > precision["random"] + 0.3, precision
     database, queries = study.codes(8)

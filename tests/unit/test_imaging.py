@@ -1,12 +1,11 @@
-"""PSNR, resolution changes, blur and the JPEG baseline (aekit.imaging)."""
+"""PSNR, resolution changes, blur and the JPEG baseline (aekit.applications.imaging)."""
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from aekit.imaging import (downsample, gaussian_blur, jpeg, jpeg_curve, per_image_psnr, psnr,
-                           upsample)
+from aekit.applications.imaging import (downsample, gaussian_blur, jpeg, jpeg_curve, per_image_psnr, psnr, upsample)
 
 
 def test_psnr_matches_its_definition():

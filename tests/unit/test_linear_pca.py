@@ -4,9 +4,8 @@ import pytest
 import torch
 from sklearn.decomposition import PCA
 
-from aekit.linear import (WeightL2, component_agreement, components_from_regularised,
-                          decoder_matrix, fit_linear_autoencoder, linear_autoencoder,
-                          pca_projector, projector, recover_components, subspace_distance)
+from aekit.linear import (WeightL2, component_agreement, components_from_regularised, decoder_matrix, fit_linear_autoencoder, pca_projector, projector, recover_components, subspace_distance)
+from aekit.models import linear_autoencoder
 from aekit.models import Autoencoder
 
 

@@ -5,7 +5,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from aekit.bench.lessons import WIDGET_VIEW, clean_notebook, run_notebook
+from aekit.bench.lessons import run_notebook
+from aekit.notebooks import WIDGET_VIEW, clean_notebook, write_clean
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\nnot really an image").decode()
 VIEW = {"version_major": 2, "version_minor": 0, "model_id": "abc123"}
@@ -92,7 +93,7 @@ def test_run_notebook_measures_memory_and_saves_clean_outputs(tmp_path, monkeypa
     ]
     path = tmp_path / "lesson.ipynb"
     nbformat.write(nb, path)
-    seconds, peak_mb = run_notebook(path, save=True)
+    seconds, peak_mb = run_notebook(path, save=write_clean)
     assert 0 < seconds < 120
     assert peak_mb > 305, f"peak {peak_mb:.0f} MiB misses the 305 MiB array"
     saved = nbformat.read(path, as_version=4)
@@ -116,5 +117,5 @@ def test_run_notebook_reports_a_failing_cell(tmp_path):
     nbformat.write(nb, path)
     before = path.read_text()
     with pytest.raises(CellExecutionError, match="arithmetic is broken"):
-        run_notebook(path, save=True)
+        run_notebook(path, save=write_clean)
     assert path.read_text() == before  # a failed run never overwrites the lesson

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from aekit import fit, seed_everything
-from aekit.device import as_tensor, resolve_seed, seeded
-from aekit.hashing import BinaryCodeAutoencoder
+from aekit.checks import as_tensor
+from aekit.device import resolve_seed, seeded
+from aekit.models import BinaryCodeAutoencoder
 from aekit.models import VAE, Autoencoder, ConcreteAutoencoder, RateDistortionAutoencoder
 
 X = torch.rand(96, 16, generator=torch.Generator().manual_seed(0))

@@ -1,4 +1,4 @@
-"""Tests of the RBM, greedy pretraining and unrolling (aekit.rbm), and of the benchmark
+"""Tests of the RBM, greedy pretraining and unrolling (aekit.pretraining), and of the benchmark
 that reproduces Hinton & Salakhutdinov (2006) (aekit.bench.hinton2006).
 
 Each test checks a property that a wrong RBM would break: the exact likelihood of a tiny RBM
@@ -14,8 +14,8 @@ import torch
 
 from aekit.bench.hinton2006 import logistic_pca_error, main, pca_error, plan_epochs
 from aekit.evaluate import pca_baseline
-from aekit.rbm import (RBM, deep_autoencoder, fit_rbm, pretrain_autoencoder_stack,
-                       pretrain_stack, train_deep_autoencoder, unroll)
+from aekit.models import RBM, deep_autoencoder
+from aekit.pretraining import (fit_rbm, pretrain_autoencoder_stack, pretrain_stack, train_deep_autoencoder, unroll)
 
 
 def all_binary(n: int) -> torch.Tensor:
@@ -291,9 +291,11 @@ def test_history_records_falling_reconstruction_error_and_free_energy_gap():
     X = (torch.rand(300, 16, generator=gen) < torch.linspace(0.05, 0.95, 16)).float()
     rbm = RBM(16, 8, seed=0)
     history = rbm.fit(X[:200], X_val=X[200:], epochs=8, batch_size=20, progress=False, device="cpu")
-    assert history.epochs == 8 == len(history.val_free_energy) == len(history.free_energy)
-    assert history.reconstruction_error[-1] < history.reconstruction_error[0]
-    assert all(math.isfinite(v) for v in history.free_energy)
+    # a History like fit's: the reconstruction error as train_loss, the free energies as terms
+    free, val_free = history.terms["free_energy"], history.terms["val_free_energy"]
+    assert history.epochs == 8 == len(val_free) == len(free) == len(history.epoch_seconds)
+    assert history.train_loss[-1] < history.train_loss[0]
+    assert all(math.isfinite(v) for v in free + val_free)
 
 
 def test_clear_errors_for_bad_input():

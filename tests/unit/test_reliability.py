@@ -17,7 +17,8 @@ def small():
 
 
 def test_fit_rbm_puts_the_weights_back_when_it_diverges():
-    from aekit.rbm import RBM, fit_rbm
+    from aekit.models import RBM
+    from aekit.pretraining import fit_rbm
 
     X = (torch.rand(40, 6, generator=torch.Generator().manual_seed(0)) < 0.5).float()
     rbm = RBM(6, 4, seed=0)
@@ -44,7 +45,7 @@ def test_kl_sparsity_trains_a_sigmoid_code_with_dropout(small):
 
 
 def test_binary_codes_declare_their_sigmoid_so_the_contractive_closed_form_is_exact():
-    from aekit.hashing import BinaryCodeAutoencoder
+    from aekit.models import BinaryCodeAutoencoder
     from aekit.linear import _is_linear
     from aekit.penalties import jacobian_norm_sq
 

@@ -107,7 +107,7 @@ def test_mimebundle_carries_a_static_png(toy):
 @pytest.mark.slow
 def test_bottleneck_slider_changes_the_figure():
     data = load("digits", n_test=40)
-    explorer = bottleneck_explorer(data, code_dims=(2, 16), value=2, epochs=20, n_train=300)
+    explorer = bottleneck_explorer(data, code_dims=(2, 16), code_dim=2, epochs=40, n_train=600)
     study = explorer.study
     slider = explorer.controls["code_dim"]
     assert not slider.continuous_update and list(slider.options) == [2, 16]
@@ -124,7 +124,7 @@ def test_bottleneck_slider_changes_the_figure():
     X_hat = reconstruct(study.model(16), data.X_test[:10])
     np.testing.assert_allclose(left.axes[10 + 3].images[0].get_array(), X_hat[3].reshape(8, 8).numpy())
     # a bigger code reconstructs better, for the autoencoder and for PCA alike
-    errors = study.errors()
+    errors = study.curve()
     assert errors["autoencoder"][1] < errors["autoencoder"][0]
     assert errors["PCA"][1] < errors["PCA"][0]
 

@@ -25,6 +25,23 @@ def revisit_is_fast(explorer, name, value):
     assert (explorer.pngs.hits, explorer.pngs.misses) == (hits + 1, misses)
 
 
+def revisit_shows_new_points(explorer, name, value):
+    """For a render that draws the settings tried so far: returning to a setting after others
+    were trained draws it anew (the new points, never a stale picture); after that, going
+    back and forth trains and draws nothing."""
+    old = explorer.pngs.store.copy()
+    misses = explorer.pngs.misses
+    other = explorer.controls[name].value
+    explorer.controls[name].value = value
+    assert explorer.last_error is None, explorer.last_error
+    assert explorer.pngs.misses == misses + 1
+    assert explorer.png() not in old.values(), "returning showed a stale picture"
+    hits, misses = explorer.pngs.hits, explorer.pngs.misses
+    explorer.controls[name].value = other
+    explorer.controls[name].value = value
+    assert (explorer.pngs.hits, explorer.pngs.misses) == (hits + 2, misses)
+
+
 @pytest.mark.slow
 def test_vae_explorer_reacts_to_latent_point_and_beta(digits):
     explorer = vae_explorer(digits, betas=(1.0, 8.0), epochs=8, n_train=800)
@@ -40,7 +57,7 @@ def test_vae_explorer_reacts_to_latent_point_and_beta(digits):
     move(explorer, "beta", 8.0)
     assert len(study.models) == 2
     # a heavier KL weight pulls the codes towards the prior: the KL part shrinks
-    assert study.summary(8.0)["kl"] < study.summary(1.0)["kl"]
+    assert study.result(8.0)["kl"] < study.result(1.0)["kl"]
     revisit_is_fast(explorer, "beta", 1.0)
     with pytest.raises(ValueError, match="beta must be one of"):
         explorer.render(beta=3.0)
@@ -48,7 +65,7 @@ def test_vae_explorer_reacts_to_latent_point_and_beta(digits):
 
 @pytest.mark.slow
 def test_concrete_explorer_reacts_to_k(digits):
-    explorer = concrete_explorer(digits, k=4, ks=(4, 16), epochs=12, n_train=800)
+    explorer = concrete_explorer(digits, k=4, ks=(4, 16), epochs=40, n_train=800)
     assert explorer.last_error is None, explorer.last_error
     move(explorer, "k", 16)
     study = explorer.study
@@ -56,7 +73,7 @@ def test_concrete_explorer_reacts_to_k(digits):
         chosen = study.selected(k)
         assert len(set(chosen.tolist())) == k
     # more kept pixels, better reconstructions
-    assert study.errors.get(k=16) < study.errors.get(k=4)
+    assert study.result(16)["error"] < study.result(4)["error"]
     revisit_is_fast(explorer, "k", 4)
     with pytest.raises(ValueError, match="k must be one of"):
         explorer.render(k=5)

@@ -2,7 +2,7 @@
 import math
 
 import pytest
-from test_widgets_generative import move, revisit_is_fast  # the shared slider checks
+from test_widgets_generative import move, revisit_shows_new_points  # the shared slider checks
 
 from aekit.widgets import compression_explorer, image_denoising_explorer
 
@@ -16,14 +16,14 @@ def test_image_denoising_explorer_reacts_to_noise_level(digits):
     assert explorer.last_error is None, explorer.last_error
     study = explorer.study
     move(explorer, "noise_level", 0.5)
-    assert study.levels_tried == [0.2, 0.5] and len(study.models) == 2
-    low, high = study.psnr(0.2), study.psnr(0.5)
+    assert [t["noise_level"] for t in study.tried] == [0.2, 0.5] and len(study.models) == 2
+    low, high = study.result(0.2), study.result(0.5)
     # more noise, a worse noisy image; the trained denoiser removes a good part of it
     assert high["noisy input"] < low["noisy input"] - 5
     assert high["denoising AE"] > high["noisy input"] + 3
     # the blur width is chosen among the offered ones, wider for stronger noise
     assert study.blur_sigma.get(noise_level=0.5) >= study.blur_sigma.get(noise_level=0.2)
-    revisit_is_fast(explorer, "noise_level", 0.2)
+    revisit_shows_new_points(explorer, "noise_level", 0.2)
     with pytest.raises(ValueError, match="noise_level must be one of"):
         explorer.render(noise_level=0.3)
 
@@ -35,7 +35,7 @@ def test_compression_explorer_reacts_to_lam(digits):
     assert explorer.last_error is None, explorer.last_error
     study = explorer.study
     move(explorer, "lam", 300)
-    cheap, sharp = study.point(3), study.point(300)
+    cheap, sharp = study.result(3), study.result(300)
     # a larger weight on the error buys a better picture with more bits
     assert sharp["bits_per_pixel"] > cheap["bits_per_pixel"]
     assert sharp["psnr"] > cheap["psnr"] + 2
@@ -45,7 +45,7 @@ def test_compression_explorer_reacts_to_lam(digits):
     middle = curve[1]
     assert study.jpeg_psnr_at(middle["bits_per_pixel"]) == pytest.approx(middle["psnr"])
     assert study.nearest_quality(middle["bits_per_pixel"] * 1.01) == 20
-    revisit_is_fast(explorer, "lam", 3)
+    revisit_shows_new_points(explorer, "lam", 3)
     with pytest.raises(ValueError, match="lam must be one of"):
         explorer.render(lam=10)
 

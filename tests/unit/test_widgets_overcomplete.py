@@ -83,7 +83,7 @@ def test_overcomplete_explorer_reacts_to_hidden_size_and_dropout(digits):
     assert len(study.models) == 4
 
     # dropout keeps the wide network from passing noise through as freely
-    assert study.summary(128, 0.5)["pass_through"] < study.summary(128, 0.0)["pass_through"]
+    assert study.result(128, 0.5)["pass_through"] < study.result(128, 0.0)["pass_through"]
     # the models really differ: the dropout model was trained with dropout
     assert study.model(128, 0.5).dropout == 0.5 and study.model(128, 0.0).dropout == 0.0
     with pytest.raises(ValueError, match="code_dim must be one of"):

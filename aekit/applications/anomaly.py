@@ -18,12 +18,13 @@ import numpy as np
 import torch
 
 from aekit.data import Dataset
-from aekit.evaluate import pca_baseline, per_image_error
+from aekit.evaluate import pca_fit, per_image_error
+from aekit.checks import as_numpy, as_tensor
 from aekit.models import Autoencoder
-from aekit.device import as_numpy, as_tensor, resolve_seed, seeded, to_numpy
+from aekit.device import resolve_seed, seeded, to_numpy
 from aekit.train import fit
 
-__all__ = ["auroc", "pca_scores", "OneClassResult", "OneClassStudy", "shuffle_pixels",
+__all__ = ["auroc", "pca_scores", "OneClassResult", "shuffle_pixels",
            "uniform_noise", "explained_variance", "RandomnessResult", "randomness_test"]
 
 
@@ -66,7 +67,7 @@ def pca_scores(X_normal, X, k: int) -> np.ndarray:
     """PCA's anomaly score: squared reconstruction error of each row of X, with k components
     fitted on ``X_normal`` (the baseline to put beside an autoencoder's score)."""
     X = as_numpy(X)
-    _, pca = pca_baseline(X_normal, X[:1], k, return_model=True)
+    pca = pca_fit(X_normal, k)
     X_hat = pca.inverse_transform(pca.transform(X))
     return ((X_hat - X) ** 2).sum(1)
 
@@ -110,80 +111,6 @@ class OneClassResult:
         others = [c for c in np.unique(self.labels) if c != self.normal_class]
         pairs = [(int(c), self.pair_auroc(int(c), method)) for c in others]
         return min(pairs, key=lambda pair: pair[1])
-
-
-class OneClassStudy:
-    """The one-class protocol on a data set, one autoencoder per normal class (cached).
-
-    Parameters
-    ----------
-    dataset : a :class:`aekit.data.Dataset` with labels.
-    code_dim, hidden_dims : the autoencoder (sigmoid output, trained with cross-entropy).
-    epochs, lr, batch_size : training of each one-class model (the classes are small).
-    pca_components : components of the PCA baseline.
-    seed : seeds every model the same way.
-
-    Examples
-    --------
-    >>> study = OneClassStudy(aekit.data.load("digits"))       # doctest: +SKIP
-    >>> study.result(0).auroc, study.result(0).pca_auroc        # doctest: +SKIP
-    """
-
-    def __init__(self, dataset: Dataset, code_dim: int = 8, hidden_dims: Sequence[int] = (32,),
-                 epochs: int = 100, lr: float = 3e-3, batch_size: int = 32,
-                 pca_components: int = 8, seed: int | None = None) -> None:
-        self.dataset = dataset
-        self.classes = [int(c) for c in torch.unique(dataset.y_train)]
-        if len(self.classes) < 2:
-            raise ValueError("the one-class protocol needs at least two classes in the data set")
-        self.code_dim, self.hidden_dims = code_dim, tuple(hidden_dims)
-        self.epochs, self.lr, self.batch_size = epochs, lr, batch_size
-        self.pca_components = pca_components
-        self.seed = resolve_seed(seed)  # None: drawn once from the session's generator
-        self.models: dict[int, Autoencoder] = {}
-        self._results: dict[int, OneClassResult] = {}
-
-    def _check_class(self, normal_class: int) -> int:
-        if normal_class not in self.classes:
-            raise ValueError(f"normal_class must be one of {self.classes}, got {normal_class!r}")
-        return int(normal_class)
-
-    def normal_images(self, normal_class: int) -> torch.Tensor:
-        """The training images of one class: all the model sees."""
-        return self.dataset.X_train[self.dataset.y_train == self._check_class(normal_class)]
-
-    def model(self, normal_class: int) -> Autoencoder:
-        """The autoencoder trained on ``normal_class`` only (trained on first use)."""
-        normal_class = self._check_class(normal_class)
-        if normal_class not in self.models:
-            with seeded(self.seed):  # the same starting weights for this setting, every time
-                model = Autoencoder(self.dataset.input_dim, self.code_dim, hidden_dims=self.hidden_dims)
-            fit(model, self.normal_images(normal_class), epochs=self.epochs, lr=self.lr,
-                batch_size=self.batch_size, progress=False, interrupt="raise", seed=self.seed)
-            self.models[normal_class] = model
-        return self.models[normal_class]
-
-    def result(self, normal_class: int) -> OneClassResult:
-        """Scores of the whole test set, autoencoder and PCA, for one normal class."""
-        normal_class = self._check_class(normal_class)
-        if normal_class not in self._results:
-            X_test = self.dataset.X_test
-            self._results[normal_class] = OneClassResult(
-                normal_class=normal_class,
-                labels=to_numpy(self.dataset.y_test).copy(),
-                scores=to_numpy(per_image_error(self.model(normal_class), X_test)),
-                pca_scores=pca_scores(self.normal_images(normal_class), X_test,
-                                      self.pca_components))
-        return self._results[normal_class]
-
-    def table(self, classes: Sequence[int] | None = None) -> list[dict]:
-        """One row per normal class: ``{"class", "name", "autoencoder", "PCA"}`` (AUROCs)."""
-        rows = []
-        for c in self.classes if classes is None else classes:
-            result = self.result(c)
-            rows.append({"class": int(c), "name": self.dataset.classes[int(c)],
-                         "autoencoder": result.auroc, "PCA": result.pca_auroc})
-        return rows
 
 
 # --------------------------------------------------------------------------- randomness

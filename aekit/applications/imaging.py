@@ -21,7 +21,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from aekit.device import as_tensor
+from aekit.checks import as_tensor
+from aekit.plot import mosaic
 
 __all__ = ["psnr", "per_image_psnr", "downsample", "upsample", "gaussian_blur", "jpeg",
            "jpeg_curve"]
@@ -132,17 +133,6 @@ def gaussian_blur(X, image_shape: Sequence[int], sigma: float = 1.0) -> torch.Te
 
 
 # --------------------------------------------------------------------------- JPEG
-def _mosaic(images: np.ndarray, ncols: int) -> np.ndarray:
-    """Tile ``(n, h, w)`` images edge to edge, ``ncols`` to a row (blank cells are 0)."""
-    n, h, w = images.shape
-    nrows = -(-n // ncols)
-    out = np.zeros((nrows * h, ncols * w), dtype=images.dtype)
-    for i, image in enumerate(images):
-        r, c = divmod(i, ncols)
-        out[r * h:(r + 1) * h, c * w:(c + 1) * w] = image
-    return out
-
-
 def _jpeg_bytes(image: np.ndarray, quality: int) -> tuple[bytes, np.ndarray]:
     from PIL import Image
 
@@ -180,7 +170,7 @@ def jpeg(X, image_shape: Sequence[int], quality: int = 50,
     images = np.round(X.clamp(0, 1).numpy() * 255).astype(np.uint8).reshape(len(X), h, w)
     if together:
         ncols = max(1, int(math.ceil(math.sqrt(len(images)))))
-        data, decoded = _jpeg_bytes(_mosaic(images, ncols), int(quality))
+        data, decoded = _jpeg_bytes(mosaic(images, ncols, gap=0, fill=0), int(quality))
         rows = [decoded[(i // ncols) * h:(i // ncols + 1) * h, (i % ncols) * w:(i % ncols + 1) * w]
                 for i in range(len(images))]
         n_bytes = len(data)
