@@ -411,6 +411,34 @@ def time_curves_figure(result=None, ax=None):
     return fig
 
 
+def cpu_seconds_per_epoch(phases: dict[str, dict[str, float]], plan: Plan) -> dict[str, float]:
+    """CPU seconds per epoch of each stage, from the phases of a run (:attr:`Phases.seconds`):
+    "rbm" the whole RBM stack (its ``rbm A-B`` layer phases), "autoencoders" the shallow stack,
+    "fine_tune" one fine-tuning epoch (all schemes together), "evaluate" one test evaluation."""
+    out: dict[str, float] = {}
+    layers = [v["cpu_s"] for name, v in phases.items()
+              if name.startswith("rbm ") and name[4:].replace("-", "").isdigit()]
+    if plan.get("rbm", (0, 0))[0] and layers:
+        out["rbm"] = sum(layers) / plan["rbm"][0]
+    if plan.get("autoencoders", (0, 0))[0] and "autoencoder stack" in phases:
+        out["autoencoders"] = phases["autoencoder stack"]["cpu_s"] / plan["autoencoders"][0]
+    fine = sum(f for _, f in plan.values())
+    tuned = [phases[f"{s} fine-tuning"]["cpu_s"] for s in plan if f"{s} fine-tuning" in phases]
+    if fine and tuned:
+        out["fine_tune"] = sum(tuned) / fine
+        evaluations = [phases[f"{s} evaluation"]["cpu_s"] for s in plan if f"{s} evaluation" in phases]
+        out["evaluate"] = sum(evaluations) / (fine + len(plan))
+    return out
+
+
+def paper_protocol_estimate(per_epoch: dict[str, float], plan: Plan) -> dict[str, float]:
+    """CPU seconds the paper's epochs would take for the schemes of ``plan``, from the
+    per-epoch figures of :func:`cpu_seconds_per_epoch`; empty when a figure is missing."""
+    if "fine_tune" not in per_epoch or any(s != "random" and s not in per_epoch for s in plan):
+        return {}
+    return estimate_seconds({s: PAPER_PLAN[s] for s in plan}, per_epoch)
+
+
 # --------------------------------------------------------------------------- the run
 def _epochs(n: int) -> str:
     return f"{n} epoch" if n == 1 else f"{n} epochs"
@@ -640,20 +668,8 @@ def main(argv: list[str] | None = None) -> int:
         command += ["--seed", str(args.seed)]
 
     # per-epoch CPU seconds measured in this run, and what the paper's epochs would cost
-    per_epoch: dict[str, float] = {}
-    ph = phases.seconds
-    if "rbm" in plan and plan["rbm"][0]:
-        per_epoch["rbm"] = sum(v["cpu_s"] for n, v in ph.items() if n.startswith("rbm ")) / plan["rbm"][0]
-    if "autoencoders" in plan and plan["autoencoders"][0]:
-        per_epoch["autoencoders"] = ph["autoencoder stack"]["cpu_s"] / plan["autoencoders"][0]
-    fine_epochs = sum(fine for _, fine in plan.values())
-    if fine_epochs:
-        per_epoch["fine_tune"] = sum(ph[f"{s} fine-tuning"]["cpu_s"] for s in plan
-                                     if f"{s} fine-tuning" in ph) / fine_epochs
-        per_epoch["evaluate"] = sum(ph[f"{s} evaluation"]["cpu_s"] for s in plan) / (fine_epochs + len(plan))
-    paper_estimate = (estimate_seconds({s: PAPER_PLAN[s] for s in plan}, per_epoch)
-                      if {"fine_tune"} <= set(per_epoch) and all(
-                          s == "random" or s in per_epoch for s in plan) else {})
+    per_epoch = cpu_seconds_per_epoch(phases.seconds, plan)
+    paper_estimate = paper_protocol_estimate(per_epoch, plan)
 
     head = schemes[0]
     fair = []

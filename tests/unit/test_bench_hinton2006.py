@@ -126,3 +126,40 @@ def test_estimate_prints_the_plan_and_trains_nothing(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "rbm=50+200,autoencoders=50+200,random=0+200" in printed and "CPU-hours" in printed
     assert not out.exists()
+
+
+def test_per_epoch_figures_count_only_the_rbm_layers_for_the_rbm_stack():
+    phases = {"rbm 64-16": {"cpu_s": 3.0, "wall_s": 3.0}, "rbm 16-4": {"cpu_s": 1.0, "wall_s": 1.0},
+              "rbm evaluation": {"cpu_s": 0.5, "wall_s": 0.5},
+              "rbm fine-tuning": {"cpu_s": 20.0, "wall_s": 20.0},
+              "random evaluation": {"cpu_s": 0.3, "wall_s": 0.3},
+              "random fine-tuning": {"cpu_s": 10.0, "wall_s": 10.0}}
+    plan = {"rbm": (2, 4), "random": (0, 1)}
+    per = bench.cpu_seconds_per_epoch(phases, plan)
+    assert per == pytest.approx({"rbm": 2.0, "fine_tune": 6.0, "evaluate": 0.8 / 7})
+    est = bench.paper_protocol_estimate(per, plan)
+    assert est["rbm"] == pytest.approx(50 * 2.0 + 200 * 6.0 + 201 * 0.8 / 7)
+    assert bench.paper_protocol_estimate({"rbm": 1.0}, plan) == {}
+
+
+def test_the_stored_budget_run_is_complete_and_consistent():
+    record = bench.load_result()
+    text = (bench.RESULTS / "hinton2006_fashion-mnist_budget.txt").read_text()
+    assert record["command"] in text and "--protocol budget" in record["command"]
+    plan = {s: (v["pretrain_epochs"], v["fine_tune_epochs"]) for s, v in record["plan"].items()}
+    assert plan == bench.BUDGET_PLANS["fashion-mnist"]
+    row = next(line for line in text.splitlines() if line.startswith("fashion-mnist (this run)"))
+    rbm, stack, random, logistic, pca = (float(v) for v in row.split()[-5:])
+    res = record["results"]
+    assert [rbm, stack, random, logistic, pca] == [round(res[k], 2) for k in
+                                                   ("rbm", "autoencoders", "random", "logistic_pca", "pca")]
+    for scheme, curve in record["curves"].items():
+        assert len(curve) == plan[scheme][1] + 1
+        assert curve[-1]["test_error"] == res[scheme]
+        assert all(a["cpu_minutes"] < b["cpu_minutes"] for a, b in zip(curve, curve[1:]))
+    assert record["curves"]["rbm"][0]["cpu_minutes"] > 0  # pretraining counted in
+    # the claims the run is stored for: at most half of PCA, far below the random start
+    assert record["ratio_to_pca"] == pytest.approx(res["rbm"] / res["pca"]) and res["rbm"] <= 0.5 * res["pca"]
+    assert res["rbm"] < res["random"] / 2
+    assert record["cpu_seconds"] <= 16 * 60  # the plan is 15 CPU-minutes of one thread
+    assert bench.time_curves_figure().axes[0].get_yscale() == "log"
