@@ -6,54 +6,57 @@ import math
 import pytest
 import torch
 
+from aekit.bench import _hinton_plans as plans
+from aekit.bench import _hinton_runs as runs
 from aekit.bench import hinton2006 as bench
-from aekit.rbm import deep_autoencoder, pretrain_stack
+from aekit.models import deep_autoencoder
+from aekit.pretraining import pretrain_stack
 
 
 def test_plans_parse_and_print_back():
-    plan = bench.parse_plan("rbm=4+34, autoencoders=2+4,random=0+5")
+    plan = plans.parse_plan("rbm=4+34, autoencoders=2+4,random=0+5")
     assert plan == {"rbm": (4, 34), "autoencoders": (2, 4), "random": (0, 5)}
-    assert bench.parse_plan(bench.format_plan(plan)) == plan
+    assert plans.parse_plan(plans.format_plan(plan)) == plan
     for bad in ("dbn=1+2", "rbm=1", "rbm=a+2", ""):
         with pytest.raises(ValueError):
-            bench.parse_plan(bad)
+            plans.parse_plan(bad)
 
 
 def test_the_budget_plan_puts_most_epochs_on_the_headline_scheme():
-    for plan in bench.BUDGET_PLANS.values():
+    for plan in plans.BUDGET_PLANS.values():
         assert plan["random"][0] == 0
         assert plan["rbm"][0] >= plan["autoencoders"][0]
         assert plan["rbm"][1] > max(plan["autoencoders"][1], plan["random"][1])
-    assert bench.PAPER_PLAN == {"rbm": (50, 200), "autoencoders": (50, 200), "random": (0, 200)}
+    assert plans.PAPER_PLAN == {"rbm": (50, 200), "autoencoders": (50, 200), "random": (0, 200)}
 
 
 def test_estimate_adds_up_the_epochs():
     costs = {"rbm": 10.0, "autoencoders": 20.0, "fine_tune": 3.0, "evaluate": 0.5}
-    est = bench.estimate_seconds({"rbm": (2, 4), "random": (0, 1)}, costs)
+    est = plans.estimate_seconds({"rbm": (2, 4), "random": (0, 1)}, costs)
     assert est == {"rbm": 2 * 10 + 4 * 3 + 5 * 0.5, "random": 3 + 2 * 0.5}
 
 
 def test_cosine_schedule_falls_from_lr_to_one_percent():
-    rates = [bench.cosine_lr(1e-3, e, 10) for e in range(10)]
+    rates = [plans.cosine_lr(1e-3, e, 10) for e in range(10)]
     assert rates[0] == pytest.approx(1e-3) and rates[-1] == pytest.approx(1e-5)
     assert all(a > b for a, b in zip(rates, rates[1:]))
-    assert bench.cosine_lr(1e-3, 0, 1) == 1e-3
+    assert plans.cosine_lr(1e-3, 0, 1) == 1e-3
 
 
 def test_error_at_reads_a_curve_by_epoch_and_by_cpu_time():
     curve = [{"epoch": 0, "cpu_minutes": 1.0, "test_error": 10.0},
              {"epoch": 1, "cpu_minutes": 2.0, "test_error": 6.0},
              {"epoch": 2, "cpu_minutes": 3.0, "test_error": 5.0}]
-    assert bench.error_at(curve, epoch=1) == 6.0
-    assert bench.error_at(curve, epoch=7) is None
-    assert bench.error_at(curve, cpu_minutes=1.5) == pytest.approx(8.0)
-    assert bench.error_at(curve, cpu_minutes=3.0) == 5.0
-    assert bench.error_at(curve, cpu_minutes=0.5) is None   # still pretraining
-    assert bench.error_at(curve, cpu_minutes=9.0) is None   # past the end
+    assert runs.error_at(curve, epoch=1) == 6.0
+    assert runs.error_at(curve, epoch=7) is None
+    assert runs.error_at(curve, cpu_minutes=1.5) == pytest.approx(8.0)
+    assert runs.error_at(curve, cpu_minutes=3.0) == 5.0
+    assert runs.error_at(curve, cpu_minutes=0.5) is None   # still pretraining
+    assert runs.error_at(curve, cpu_minutes=9.0) is None   # past the end
 
 
 def test_phases_accumulate_wall_and_cpu_seconds():
-    phases = bench.Phases()
+    phases = plans.Phases()
     for _ in range(2):
         with phases.time("a") as timer:
             sum(range(1000))
@@ -67,8 +70,8 @@ def test_phases_accumulate_wall_and_cpu_seconds():
 
 def test_timed_rbm_pretraining_is_pretrain_stack(digits):
     X = digits.X_train[:120]
-    phases = bench.Phases()
-    ours = bench.pretrain_rbms(X, (16, 4), epochs=2, batch_size=20, momentum_switch=1, seed=3,
+    phases = plans.Phases()
+    ours = runs.pretrain_rbms(X, (16, 4), epochs=2, batch_size=20, momentum_switch=1, seed=3,
                                progress=False, device="cpu", phases=phases)
     theirs = pretrain_stack(X, (16, 4), epochs=2, batch_size=20, momentum_switch=1, seed=3,
                             progress=False, device="cpu")
@@ -82,13 +85,13 @@ def test_timed_rbm_pretraining_is_pretrain_stack(digits):
 def test_fine_tuning_records_a_point_per_epoch(digits):
     X, X_test = digits.X_train[:200], digits.X_test[:50]
     model = deep_autoencoder(64, (16, 4), seed=0)
-    phases = bench.Phases()
-    curve = bench.fine_tune(model, X, X_test, 3, lr=1e-3, batch_size=32, seed=0, device="cpu",
+    phases = plans.Phases()
+    curve = runs.fine_tune(model, X, X_test, 3, lr=1e-3, batch_size=32, seed=0, device="cpu",
                             phases=phases, name="random", cpu0=60.0, wall0=120.0)
     assert [p["epoch"] for p in curve] == [0, 1, 2, 3]
     assert curve[0]["cpu_minutes"] == 1.0 and curve[0]["wall_minutes"] == 2.0
     assert all(a["cpu_minutes"] <= b["cpu_minutes"] for a, b in zip(curve, curve[1:]))
-    assert [p["lr"] for p in curve[1:]] == pytest.approx([bench.cosine_lr(1e-3, e, 3)
+    assert [p["lr"] for p in curve[1:]] == pytest.approx([plans.cosine_lr(1e-3, e, 3)
                                                           for e in range(3)])
     assert all(math.isfinite(p["test_error"]) for p in curve)
     assert set(phases.seconds) == {"random evaluation", "random fine-tuning"}
@@ -113,7 +116,7 @@ def test_a_tiny_run_saves_its_table_phases_and_curves(tmp_path, capsys):
     assert set(record["paper_protocol_cpu_seconds"]) == {"rbm", "random"}
     assert record["command"].endswith("--plan rbm=1+2,random=0+1 --n-train 150 --no-logistic-pca")
 
-    fig = bench.time_curves_figure(out.with_suffix(".json"))
+    fig = runs.time_curves_figure(out.with_suffix(".json"))
     ax = fig.axes[0]
     assert len(ax.lines) == 3  # two schemes and PCA
     assert ax.get_xlabel().startswith("CPU-minutes")
@@ -135,19 +138,19 @@ def test_per_epoch_figures_count_only_the_rbm_layers_for_the_rbm_stack():
               "random evaluation": {"cpu_s": 0.3, "wall_s": 0.3},
               "random fine-tuning": {"cpu_s": 10.0, "wall_s": 10.0}}
     plan = {"rbm": (2, 4), "random": (0, 1)}
-    per = bench.cpu_seconds_per_epoch(phases, plan)
+    per = plans.cpu_seconds_per_epoch(phases, plan)
     assert per == pytest.approx({"rbm": 2.0, "fine_tune": 6.0, "evaluate": 0.8 / 7})
-    est = bench.paper_protocol_estimate(per, plan)
+    est = plans.paper_protocol_estimate(per, plan)
     assert est["rbm"] == pytest.approx(50 * 2.0 + 200 * 6.0 + 201 * 0.8 / 7)
-    assert bench.paper_protocol_estimate({"rbm": 1.0}, plan) == {}
+    assert plans.paper_protocol_estimate({"rbm": 1.0}, plan) == {}
 
 
 def test_the_stored_budget_run_is_complete_and_consistent():
-    record = bench.load_result()
-    text = (bench.RESULTS / "hinton2006_fashion-mnist_budget.txt").read_text()
+    record = runs.load_result()
+    text = (plans.RESULTS / "hinton2006_fashion-mnist_budget.txt").read_text()
     assert record["command"] in text and "--protocol budget" in record["command"]
     plan = {s: (v["pretrain_epochs"], v["fine_tune_epochs"]) for s, v in record["plan"].items()}
-    assert plan == bench.BUDGET_PLANS["fashion-mnist"]
+    assert plan == plans.BUDGET_PLANS["fashion-mnist"]
     row = next(line for line in text.splitlines() if line.startswith("fashion-mnist (this run)"))
     rbm, stack, random, logistic, pca = (float(v) for v in row.split()[-5:])
     res = record["results"]
@@ -162,4 +165,4 @@ def test_the_stored_budget_run_is_complete_and_consistent():
     assert record["ratio_to_pca"] == pytest.approx(res["rbm"] / res["pca"]) and res["rbm"] <= 0.5 * res["pca"]
     assert res["rbm"] < res["random"] / 2
     assert record["cpu_seconds"] <= 16 * 60  # the plan is 15 CPU-minutes of one thread
-    assert bench.time_curves_figure().axes[0].get_yscale() == "log"
+    assert runs.time_curves_figure().axes[0].get_yscale() == "log"

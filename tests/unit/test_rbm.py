@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from aekit.bench.hinton2006 import logistic_pca_error, main, pca_error, plan_epochs
+from aekit.bench._hinton_plans import plan_epochs
+from aekit.bench._hinton_runs import logistic_pca_error, pca_error
+from aekit.bench.hinton2006 import main
 from aekit.evaluate import pca_baseline
 from aekit.models import RBM, deep_autoencoder
 from aekit.pretraining import (fit_rbm, pretrain_autoencoder_stack, pretrain_stack, train_deep_autoencoder, unroll)
