@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 LESSON = Path(__file__).resolve().parents[2] / "lessons" / "09_deep_autoencoders_and_pretraining.ipynb"
-STORED = importlib.resources.files("aekit.bench") / "results" / "hinton2006_fashion-mnist.txt"
+STORED = importlib.resources.files("aekit.bench") / "results" / "hinton2006_fashion-mnist_budget.txt"
 
 
 def stored_numbers() -> dict[str, float]:
@@ -19,12 +19,17 @@ def stored_numbers() -> dict[str, float]:
     rbm, stack, random, logistic, pca = (float(v) for v in row.split()[-5:])
     before = re.search(r"deep AE \(RBMs\) ([\d.]+), deep AE \(AE stack\) ([\d.]+), "
                        r"deep AE \(random\) ([\d.]+)", text)
-    command = next(line for line in text.splitlines() if line.startswith("reproduce:"))
+    epochs = re.search(r"epochs \(pretraining per layer \+ fine-tuning\): deep AE \(RBMs\) "
+                       r"(\d+)\+(\d+)", text)
+    equal = re.findall(r"at equal cost: deep AE \((?:AE stack|random)\) ([\d.]+) after \d+ "
+                       r"epochs and ([\d.]+) CPU-min; deep AE \(RBMs\) at the same CPU time "
+                       r"([\d.]+)", text)
     return {"rbm": rbm, "stack": stack, "random": random, "logistic": logistic, "pca": pca,
             "rbm_before": float(before[1]), "stack_before": float(before[2]),
             "random_before": float(before[3]),
-            "rbm_epochs": int(re.search(r"--rbm-epochs (\d+)", command)[1]),
-            "fine_tune_epochs": int(re.search(r"--fine-tune-epochs (\d+)", command)[1])}
+            "rbm_epochs": int(epochs[1]), "fine_tune_epochs": int(epochs[2]),
+            "stack_minutes": float(equal[0][1]), "rbm_at_stack": float(equal[0][2]),
+            "random_minutes": float(equal[1][1]), "rbm_at_random": float(equal[1][2])}
 
 
 def lesson_prose() -> str:
@@ -35,7 +40,7 @@ def lesson_prose() -> str:
 def test_the_lesson_reads_a_stored_result_that_exists():
     assert STORED.is_file(), f"{STORED} is missing: lesson 09 prints it"
     source = " ".join("".join(c["source"]) for c in json.loads(LESSON.read_text())["cells"])
-    assert '"results" / "hinton2006_fashion-mnist.txt"' in source
+    assert '"results" / "hinton2006_fashion-mnist_budget.txt"' in source
 
 
 @pytest.mark.parametrize("quoted", [
@@ -49,6 +54,10 @@ def test_the_lesson_reads_a_stored_result_that_exists():
     lambda n: f"{n['stack_before']:.1f} (shallow autoencoders)",
     lambda n: f"the random start at {n['random_before']:.1f}",
     lambda n: f"bought {n['rbm_epochs']} epochs per RBM and {n['fine_tune_epochs']} epochs",
+    lambda n: f"random start's {n['random_minutes']:.1f} CPU-minutes the RBM scheme was at "
+              f"{n['rbm_at_random']:.1f}",
+    lambda n: f"{n['stack_minutes']:.1f} minutes the two greedy recipes were level "
+              f"({n['rbm_at_stack']:.2f} against {n['stack']:.2f})",
 ])
 def test_the_discussion_quotes_the_stored_numbers(quoted):
     numbers = stored_numbers()
@@ -65,3 +74,21 @@ def test_the_stored_numbers_support_the_lessons_reading():
         "the lesson says both pretrained networks beat PCA in the stored run")
     assert numbers["random"] > numbers["pca"], (
         "the lesson says the random start ends worse than PCA in the stored run")
+    assert numbers["rbm"] <= 0.5 * numbers["pca"], (
+        "the 15-minute budget should bring the RBM-pretrained network to half of PCA's error")
+    assert numbers["rbm"] < numbers["logistic"] < numbers["stack"], (
+        "the lesson says logistic PCA beats the shallow-autoencoder stack but not the RBM scheme")
+
+
+def test_the_lesson_draws_the_stored_time_curves():
+    from aekit.bench._hinton_runs import load_result, time_curves_figure
+
+    result = load_result()
+    assert set(result["curves"]) == {"rbm", "autoencoders", "random"}
+    rbm = result["curves"]["rbm"]
+    assert rbm[0]["cpu_minutes"] > 0, "the RBM curve starts after its pretraining"
+    assert rbm[-1]["test_error"] == pytest.approx(stored_numbers()["rbm"], abs=0.01)
+    fig = time_curves_figure(result)
+    assert len(fig.axes[0].lines) >= 5  # three schemes, PCA and logistic PCA
+    source = " ".join("".join(c["source"]) for c in json.loads(LESSON.read_text())["cells"])
+    assert "time_curves_figure()" in source
