@@ -7,7 +7,8 @@ import torch
 from aekit.checks import as_numpy, as_tensor
 from aekit.device import model_device
 
-__all__ = ["reconstruction_error", "pca_fit", "pca_baseline", "reconstruct", "encode", "per_image_error"]
+__all__ = ["reconstruction_error", "pca_fit", "pca_baseline", "reconstruct", "encode",
+           "per_image_error", "spread"]
 
 
 @torch.no_grad()
@@ -88,3 +89,19 @@ def pca_baseline(X_train, X_test, k: int, return_model: bool = False):
     X_hat = pca.inverse_transform(pca.transform(X_test))
     error = float(((X_hat - X_test) ** 2).sum(1).mean())
     return (error, pca) if return_model else error
+
+
+def spread(values, digits: int = 2, percent: bool = False) -> str:
+    """Mean and range of repeated measurements (one per seed, say): ``"1.23 (1.10-1.40)"``.
+
+    ``percent`` writes fractions as percentages (``"35% (31-38%)"``). Tables of results that
+    change with the seed report this instead of a single run.
+    """
+    values = np.asarray([float(v) for v in values])
+    if values.size == 0:
+        raise ValueError("spread needs at least one value")
+    mean, low, high = values.mean(), values.min(), values.max()
+    if percent:
+        return f"{100 * mean:.{max(digits - 2, 0)}f}% ({100 * low:.{max(digits - 2, 0)}f}-" \
+               f"{100 * high:.{max(digits - 2, 0)}f}%)"
+    return f"{mean:.{digits}f} ({low:.{digits}f}-{high:.{digits}f})"

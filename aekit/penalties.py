@@ -24,7 +24,7 @@ import torch
 from aekit.device import model_device, noise_from
 
 __all__ = ["Penalty", "L1Sparsity", "L2Sparsity", "KLSparsity", "Contractive",
-           "kl_sparsity", "jacobian_norm_sq"]
+           "kl_sparsity", "jacobian_norm_sq", "encoder_jacobian"]
 
 
 def _check_weight(weight: float, who: str) -> float:
@@ -207,6 +207,29 @@ def _autograd(model: torch.nn.Module, X: torch.Tensor) -> torch.Tensor:
     with noise_from(None):  # vmap draws its own per-example noise (dropout) from the session
         J = vmap(jacrev(f), randomness="different")(X)  # (batch, code_dim, input_dim)
     return J.pow(2).sum((1, 2))
+
+
+def encoder_jacobian(model: torch.nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """The encoder's full Jacobian ``dZ/dX`` at each example: ``(batch, code_dim, input_dim)``.
+
+    Exact, by autograd (``torch.func.vmap(jacrev)``), for any encoder whose examples do not
+    interact; detached, on the CPU. Its singular values say how strongly the code reacts to
+    changes of the input along each direction, and its right singular vectors which
+    directions those are. Use :func:`jacobian_norm_sq` for the penalty itself.
+    """
+    if not isinstance(X, torch.Tensor) or X.dim() != 2:
+        raise ValueError(f"X must be a batch of rows (batch, input_dim), got "
+                         f"{tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__}")
+    from torch.func import jacrev, vmap
+
+    X = X.to(model_device(model))
+
+    def f(x):  # one example (input_dim,) -> its code (code_dim,)
+        return model.encode(x.unsqueeze(0)).squeeze(0)
+
+    with torch.enable_grad(), noise_from(None):
+        J = vmap(jacrev(f), randomness="different")(X)
+    return J.detach().cpu()
 
 
 def jacobian_norm_sq(model: torch.nn.Module, X: torch.Tensor, method: str = "auto") -> torch.Tensor:

@@ -131,3 +131,23 @@ def test_denoising_ae_beats_plain_ae_on_corrupted_test_digits(digits, kind, leve
     finally:
         torch.set_num_threads(threads)
     assert errors[True] < 0.9 * errors[False], errors
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "masking", "salt_and_pepper"])
+def test_level_for_error_matches_the_damage_of_every_kind(X, kind):
+    from aekit.corruption import input_error, level_for_error
+
+    target = input_error(X, "gaussian", 0.3, seed=4)
+    level = level_for_error(X, kind, target, seed=4)
+    assert input_error(X, kind, level, seed=4) == pytest.approx(target, rel=0.01)
+    if kind == "gaussian":
+        assert level == pytest.approx(0.3, abs=1e-3)
+
+
+def test_level_for_error_refuses_damage_out_of_reach(X):
+    from aekit.corruption import input_error, level_for_error
+
+    with pytest.raises(ValueError, match="level 1"):
+        level_for_error(X, "masking", 2 * input_error(X, "masking", 1.0))
+    with pytest.raises(ValueError, match="positive"):
+        level_for_error(X, "masking", 0.0)

@@ -109,3 +109,13 @@ def test_pca_baseline_falls_with_k_and_vanishes_at_full_rank(digits):
 def test_pca_baseline_rejects_bad_k(digits, k):
     with pytest.raises(ValueError, match="k must be between 1 and 64"):
         pca_baseline(digits.X_train, digits.X_test, k)
+
+
+def test_spread_gives_mean_and_range():
+    from aekit.evaluate import spread
+
+    assert spread([1.0, 2.0, 3.0]) == "2.00 (1.00-3.00)"
+    assert spread([0.31, 0.35, 0.39], percent=True) == "35% (31-39%)"
+    assert spread(torch.tensor([0.5]), digits=1) == "0.5 (0.5-0.5)"
+    with pytest.raises(ValueError, match="at least one"):
+        spread([])

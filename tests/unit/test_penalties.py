@@ -194,3 +194,20 @@ def test_other_models_with_one_encoder_layer_get_the_exact_jacobian():
     X = torch.rand(4, 64, dtype=torch.float64)
     torch.testing.assert_close(jacobian_norm_sq(model, X).detach(), exact_jacobian_norm_sq(model, X),
                                rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("options", [dict(code_activation="sigmoid"), dict(hidden_dims=(16,))])
+def test_encoder_jacobian_is_the_exact_jacobian_of_each_example(options):
+    from aekit.penalties import encoder_jacobian
+
+    torch.manual_seed(0)
+    model = Autoencoder(64, 12, **options).double()
+    X = torch.rand(4, 64, dtype=torch.float64)
+    J = encoder_jacobian(model, X)
+    assert J.shape == (4, 12, 64) and not J.requires_grad
+    for x, Jx in zip(X, J):
+        one = torch.autograd.functional.jacobian(lambda v: model.encode(v[None])[0], x)
+        torch.testing.assert_close(Jx, one)
+    torch.testing.assert_close(J.pow(2).sum((1, 2)), jacobian_norm_sq(model, X).detach())
+    with pytest.raises(ValueError, match="batch of rows"):
+        encoder_jacobian(model, X[0])
