@@ -140,9 +140,11 @@ def latent_scatter(Z, y, classes: Sequence[str] | None = None, title: str = "cod
         raise ValueError(f"latent_scatter needs codes of shape (n, 2) or wider, got {Z.shape}")
     fig = Figure(figsize=(5.2, 4.4))
     ax = fig.subplots()
-    points = ax.scatter(Z[:, 0], Z[:, 1], c=y, cmap=CLASS_COLOURS, s=8, vmin=-0.5, vmax=9.5)
-    n_ticks = 10 if classes is None else min(len(classes), 10)  # a label per class, up to 10
-    cbar = fig.colorbar(points, ax=ax, ticks=range(n_ticks))
+    # one colour per class: the colour bar shows as many colours as there are classes (up to 10)
+    n_classes = 10 if classes is None else max(1, min(len(classes), 10))
+    colours = ListedColormap(CLASS_COLOURS.colors[:n_classes])
+    points = ax.scatter(Z[:, 0], Z[:, 1], c=y, cmap=colours, s=8, vmin=-0.5, vmax=n_classes - 0.5)
+    cbar = fig.colorbar(points, ax=ax, ticks=range(n_classes))
     if classes is not None:
         cbar.ax.set_yticklabels(list(classes)[:10], fontsize=7)
     ax.set_xlabel(ax_labels[0])

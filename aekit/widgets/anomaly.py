@@ -112,9 +112,10 @@ def _render(study: OneClassStudy, normal_class: int, n_missed: int) -> Figure:
         ax.set_title(f"{method}: AUROC {value:.3f}  (hardest: {ds.classes[worst]}, {pair:.2f})",
                      fontsize=9)
         ax.set_xlabel("reconstruction error (anomaly score)")
-        ax.set_yticks([])
+        ax.set_ylabel("density (share of images per unit score)", fontsize=8)
+        ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
-    top.subplots_adjust(left=0.03, right=0.98, bottom=0.2, top=0.88)
+    top.subplots_adjust(left=0.07, right=0.98, bottom=0.2, top=0.88, wspace=0.25)
 
     # the anomalies that look most normal to the autoencoder: where it fails
     anomalous_idx = np.flatnonzero(result.is_anomaly)

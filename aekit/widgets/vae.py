@@ -155,7 +155,16 @@ class VAEStudy(Study):
         col = (z1 + self.extent) / step * (w + 1) + (w - 1) / 2
         row = (self.extent - z2) / step * (h + 1) + (h - 1) / 2
         ax.plot([col], [row], marker="x", color="red", markersize=12, mew=2.5)
-        ax.set_axis_off()
+        # axes in z: a tick at the centre of every other image of the lattice
+        values = np.linspace(-self.extent, self.extent, self.grid)
+        shown = range(0, self.grid, 2)
+        ax.set_xticks([i * (w + 1) + (w - 1) / 2 for i in shown],
+                      [f"{values[i]:g}" for i in shown], fontsize=7)
+        ax.set_yticks([i * (h + 1) + (h - 1) / 2 for i in shown],
+                      [f"{values[::-1][i]:g}" for i in shown], fontsize=7)
+        ax.set_xlabel("z1", fontsize=8)
+        ax.set_ylabel("z2", fontsize=8)
+        ax.tick_params(length=2)
         ax.set_title(f"decoded on a {self.grid}x{self.grid} grid, z from -{self.extent:g} "
                      f"to {self.extent:g}", fontsize=9)
         return fig

@@ -77,6 +77,11 @@ def test_latent_scatter_labels_fewer_than_ten_classes():
     fig = plot.latent_scatter(Z, y, classes=["1 cycle", "2 cycles", "3 cycles", "4 cycles"])
     labels = [t.get_text() for t in fig.axes[1].get_yticklabels()]
     assert labels == ["1 cycle", "2 cycles", "3 cycles", "4 cycles"]
+    # the colour bar has one colour per class, not ten
+    points = fig.axes[0].collections[0]
+    assert points.get_cmap().N == 4
+    assert points.norm.vmin == -0.5 and points.norm.vmax == 3.5
+    assert fig.axes[0].collections[0].get_cmap().colors == list(plot.CLASS_COLOURS.colors[:4])
 
 
 def test_error_curve_one_line_per_method():
