@@ -44,7 +44,8 @@ class DenoisingStudy(Study):
     title = "Denoising: train on corrupted inputs, compare with clean ones"
 
     def __init__(self, dataset: Dataset, noise_kinds: Sequence[str] = tuple(KINDS),
-                 noise_levels: Sequence[float] = (0.1, 0.2, 0.3, 0.5), code_dim: int = 128,
+                 noise_levels: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5),
+                 code_dim: int = 128,
                  hidden_dims: Sequence[int] = (), epochs: int = 20, lr: float = 3e-3,
                  batch_size: int = 128, n_train: int | None = None, seed: int | None = None) -> None:
         unknown = [k for k in noise_kinds if k not in KINDS]

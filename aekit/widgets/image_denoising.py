@@ -43,8 +43,8 @@ class ImageDenoisingStudy(Study):
         "range from 0 to 1)")}
     title = "Image denoising, scored in PSNR"
 
-    def __init__(self, dataset: Dataset, noise_levels: Sequence[float] = (0.1, 0.2, 0.3, 0.5),
-                 code_dim: int = 128, hidden_dims: Sequence[int] = (256,), epochs: int = 15,
+    def __init__(self, dataset: Dataset,
+                 noise_levels: Sequence[float] = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5), code_dim: int = 128, hidden_dims: Sequence[int] = (256,), epochs: int = 15,
                  lr: float = 3e-3, batch_size: int = 128, n_train: int | None = None,
                  blur_sigmas: Sequence[float] = (0.5, 0.7, 1.0, 1.5), seed: int | None = None) -> None:
         if dataset.X_train.dim() != 2 or len(dataset.image_shape) != 2:

@@ -73,7 +73,7 @@ class OvercompleteStudy(Study):
     title = "Overcomplete: does the network learn digits, or learn to copy?"
 
     def __init__(self, dataset: Dataset, code_dims: Sequence[int] = (16, 32, 64, 128, 256),
-                 dropouts: Sequence[float] = (0.0, 0.2, 0.5), noise_std: float = 0.15,
+                 dropouts: Sequence[float] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5), noise_std: float = 0.15,
                  epochs: int = 20, lr: float = 5e-3, batch_size: int = 128,
                  n_train: int | None = None, seed: int | None = None) -> None:
         if not code_dims or any(not isinstance(k, int) or k < 1 for k in code_dims):
