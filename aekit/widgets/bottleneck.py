@@ -58,7 +58,7 @@ class BottleneckStudy(Study):
         X = self.dataset.X_test[:n_images]
         X_hat = reconstruct(self.model(code_dim), X)
         shape = self.dataset.image_shape
-        fig = Figure(figsize=(11, 3.4), layout="constrained")
+        fig = Figure(figsize=(11, 3.6))
         left, right = fig.subfigures(1, 2, width_ratios=[1.5, 1])
         axes = left.subplots(2, n_images)
         for c in range(n_images):
@@ -73,6 +73,7 @@ class BottleneckStudy(Study):
 
         error_curve(self.code_dims, self.curve(), highlight=code_dim, ax=ax,
                     title="test error vs code size")
+        right.subplots_adjust(left=0.15, bottom=0.2, right=0.95, top=0.88)
         return fig
 
 

@@ -41,6 +41,7 @@ class SparseStudy(Study):
         "k": Control("kept units (k)",
                      "k: only the k largest code units of each image are kept (k-sparse)")}
     title = "Sparse codes: an L1 penalty and k-sparse coding"
+    dpi = 100  # the 8x8 filters stay readable
 
     def __init__(self, dataset: Dataset, sparsity_weights: Sequence[float] = (0.0, 0.01, 0.03, 0.1, 0.3),
                  ks: Sequence[int] | None = None, code_dim: int = 64, epochs: int = 20,

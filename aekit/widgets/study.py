@@ -77,6 +77,8 @@ class Study:
     controls: dict[str, Control] = {}
     #: the explorer's title
     title: str = ""
+    #: resolution of the explorer's picture (small images, such as 8x8 filters, want more)
+    dpi: int = 72
 
     def __init__(self, dataset: Dataset, options: dict[str, Sequence], *, epochs: int = 20,
                  lr: float = 3e-3, batch_size: int = 128, n_train: int | None = None,
@@ -205,4 +207,4 @@ def make_explorer(study_class: type[Study], dataset: Dataset, study: Study | Non
                                      (lambda v, name=name: study.label(name, v))
                                      if own_labels or control.label else None)
                 for name, control in study.controls.items()}
-    return Explorer(study.render, controls, title=study.title, study=study)
+    return Explorer(study.render, controls, title=study.title, dpi=study.dpi, study=study)
