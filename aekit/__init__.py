@@ -11,7 +11,8 @@ __all__ = ["__version__", "get_device", "describe_device", "seed_everything", "f
            "History", "TrainingDiverged", "check_version"]
 
 _SUBMODULES = {"data", "models", "penalties", "corruption", "train", "evaluate", "plot",
-               "widgets", "rbm", "linear", "anomaly", "hashing", "imaging", "bench", "grading"}
+               "widgets", "rbm", "linear", "anomaly", "hashing", "imaging", "phantoms",
+               "toy_sequences", "bench", "grading"}
 
 
 def __getattr__(name: str):
