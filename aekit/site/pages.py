@@ -98,10 +98,10 @@ def _home_page(names: Sequence[str], readme: Path) -> str:
                  for n in names if f"({n})" not in listed]
     return "\n".join([
         "# aekit: autoencoders, end to end", "",
-        "A course on autoencoders in fourteen lessons, from the first encoder and decoder to "
-        "anomaly detection, compression and generation. Every slider on these pages works in "
-        "the browser as it is: each setting was computed when the site was built, so nothing "
-        "needs a kernel, a server or an install.", "",
+        "A course on autoencoders in fifteen lessons, from the first encoder and decoder to "
+        "anomaly detection, compression, generation, translation and molecules. Every slider on "
+        "these pages works in the browser as it is: each setting was computed when the site was "
+        "built, so nothing needs a kernel, a server or an install.", "",
         "To change the code and run it yourself, use the Binder button (the rocket) or "
         "download the notebook (the arrow) at the top of each lesson.", "",
         "| # | lesson | what it teaches | sliders |", "|---|---|---|---|", *rows, ""])

@@ -188,6 +188,36 @@ def test_topic_modules_on_the_device(accelerator, tiny):
     assert pca_baseline(tiny.X_train, tiny.X_test, 4) > 0
 
 
+def test_translation_and_phantom_helpers_on_the_device(accelerator):
+    from aekit.evaluate import reconstruct
+    from aekit.applications.imaging import downsample, upsample
+    from aekit.models import Autoencoder, SequenceAutoencoder
+    from aekit.applications.phantoms import lesion_contrast_kept, phantoms
+    from aekit.applications.toy_sequences import (VOCABULARY, one_hot, to_source, tokens_from_one_hot,
+                                     translation_pairs)
+
+    pairs = translation_pairs(n_train=64, n_test=8, seed=0)
+    for flatten in (True, False):   # to_source on the device gives what it gives on the CPU
+        X = one_hot(pairs.target_train, flatten=flatten)
+        assert torch.equal(to_source(X.to(accelerator)).cpu(), to_source(X))
+    dense = Autoencoder(one_hot(pairs.target_train).shape[1], 4)
+    fit(dense, one_hot(pairs.target_train), epochs=1, corruption=to_source, progress=False)
+    assert tokens_from_one_hot(reconstruct(dense, one_hot(pairs.source_test))).shape == (8, 5)
+    lstm = SequenceAutoencoder(len(VOCABULARY), hidden_size=8, code_dim=4, reconstruction="bce")
+    fit(lstm, one_hot(pairs.target_train, flatten=False), epochs=1, corruption=to_source,
+        max_grad_norm=1.0, progress=False)
+    assert _on_device(dense) and _on_device(lstm)
+
+    P = phantoms(32, size=16, lesions=(1, 1), seed=0)
+
+    def lose_detail(X):
+        return upsample(downsample(X, (16, 16), 2), (8, 8), 2)
+
+    sharpener = Autoencoder(256, 8)
+    fit(sharpener, P.images, epochs=1, loss="mse", corruption=lose_detail, progress=False)
+    assert np.isfinite(lesion_contrast_kept(lambda X: reconstruct(sharpener, lose_detail(X)), P))
+
+
 def _explorers():
     from aekit import widgets as w
 

@@ -34,7 +34,7 @@ def test_lesson_table_lists_every_lesson_once():
     listed = [row[0] for row in rows]
     assert sorted(listed) == sorted(LESSONS), (
         f"README's lesson table lists {sorted(listed)}, lessons/ holds {sorted(LESSONS)}")
-    assert len(LESSONS) == 14, f"the course has lessons 00-13; found {sorted(LESSONS)}"
+    assert len(LESSONS) == 15, f"the course has lessons 00-14; found {sorted(LESSONS)}"
 
 
 def test_quick_start_is_the_two_make_commands():
