@@ -16,6 +16,7 @@ on the digits data stands in, so the machinery itself stays tested.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -516,6 +517,19 @@ def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chr
 TITLE_ONLY = "title_only_explorer.ipynb"
 
 
+@contextlib.contextmanager
+def _one_explorer_page(chromium, jupyter_lab: LabServer, notebook: str):
+    """The notebook opened and run, with its one explorer tagged; closed afterwards."""
+    page = _open(chromium, jupyter_lab, notebook)
+    try:
+        _run_all_cells(page, notebook)
+        assert page.evaluate(TAG_EXPLORERS_JS) == 1
+        yield page
+    finally:
+        page.close()
+        jupyter_lab.shutdown_kernels()
+
+
 def _write_one_cell_notebook(path: Path, code: str) -> None:
     """A notebook of one code cell, with the Python kernel named (no kernel dialog)."""
     notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": path.stem,
@@ -543,14 +557,8 @@ def test_a_picture_whose_title_alone_changes_is_not_taken_for_the_new_setting(
             "\n"
             "Explorer(render, {'size': widgets.IntSlider(value=1, min=1, max=5)}, title='broken')\n")
     _write_one_cell_notebook(jupyter_lab.root / TITLE_ONLY, code)
-    page = _open(chromium, jupyter_lab, TITLE_ONLY)
-    try:
-        _run_all_cells(page, TITLE_ONLY)
-        assert page.evaluate(TAG_EXPLORERS_JS) == 1
+    with _one_explorer_page(chromium, jupyter_lab, TITLE_ONLY) as page:
         _move_slider(page, TITLE_ONLY, 0, expect="only the title band changed")
-    finally:
-        page.close()
-        jupyter_lab.shutdown_kernels()
 
 
 SQUEEZED = "squeezed_slider.ipynb"
@@ -574,12 +582,6 @@ def test_a_slider_squeezed_by_its_label_is_caught(jupyter_lab: LabServer, chromi
             "    display(widgets.HTML('<img src=\"data:,\" alt=\"x\">'))\n"
             "widgets.VBox([widgets.HBox(sliders), out])\n")
     _write_one_cell_notebook(jupyter_lab.root / SQUEEZED, code)
-    page = _open(chromium, jupyter_lab, SQUEEZED)
-    try:
-        _run_all_cells(page, SQUEEZED)
-        assert page.evaluate(TAG_EXPLORERS_JS) == 1
+    with _one_explorer_page(chromium, jupyter_lab, SQUEEZED) as page:
         narrow = _narrow_tracks(page, 0)
         assert len(narrow) == 2, f"both squeezed sliders should be caught, got {narrow}"
-    finally:
-        page.close()
-        jupyter_lab.shutdown_kernels()
