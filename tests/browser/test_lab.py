@@ -417,9 +417,9 @@ def _narrow_tracks(page, index: int) -> list[tuple[str, float]]:
 
 
 def _move_slider(page, notebook: str, index: int, expect: str = "changed", slider: int = 0,
-                 back: bool = False) -> float:
-    """Move slider ``slider`` of explorer ``index`` one step (``back``: the other way, to
-    where it was); return seconds until redrawn. The outcome must start with ``expect``
+                 key: str | None = None) -> float:
+    """Move slider ``slider`` of explorer ``index`` one step with ``key`` (default: right,
+    or left at the end); return seconds until redrawn. The outcome must start with ``expect``
     ("changed": the picture of the new setting)."""
     box = page.locator(f'[data-aekit-explorer="{index}"]')
     box.scroll_into_view_if_needed()
@@ -428,11 +428,14 @@ def _move_slider(page, notebook: str, index: int, expect: str = "changed", slide
     page.evaluate(KEEP_BEFORE_JS, before)
     handle = box.locator(".widget-slider .noUi-handle").nth(slider)
     at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    # (the key pressed is kept on the page, so the way back can press the other one)
     stem = Path(notebook).stem
     box.screenshot(path=str(SCREENSHOTS / f"{stem}-explorer{index}-before.png"))
     start = time.perf_counter()
     handle.focus()
-    handle.press("ArrowLeft" if at_end != back else "ArrowRight")
+    key = key or ("ArrowLeft" if at_end else "ArrowRight")
+    page.evaluate("(key) => { window.aekitLastKey = key; }", key)
+    handle.press(key)
     try:
         outcome = page.wait_for_function(PICTURE_CHANGED_JS, arg=[index, before, before_alt],
                                          timeout=SLIDER_TIMEOUT_S * 1000,
@@ -493,7 +496,9 @@ def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chr
         for i in range(n_explorers):
             for j, (label, _) in enumerate(page.evaluate(TRACK_WIDTHS_JS, i)):
                 first = _move_slider(page, notebook, i, slider=j)
-                again = _move_slider(page, notebook, i, slider=j, back=True)
+                went = page.evaluate("() => window.aekitLastKey")
+                again = _move_slider(page, notebook, i, slider=j,
+                                     key="ArrowLeft" if went == "ArrowRight" else "ArrowRight")
                 latencies.append((i, j, label, first, again))
 
         _screenshot(page, f"{stem}-end.png")
