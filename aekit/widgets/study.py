@@ -23,6 +23,7 @@ build the study (or ``study=`` reuses one already trained).
 """
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import Any, Callable, Hashable, Sequence
 
@@ -61,8 +62,10 @@ class Control:
                                        tooltip=self.tooltip, continuous_update=False)
 
 
-class Study:
-    """Shared state and checks of an explorer's study; see the module docstring.
+class Study(abc.ABC):
+    """Shared state and checks of an explorer's study; see the module docstring. A subclass
+    must implement ``_train``, ``_result`` and ``render`` (Python refuses to build one that
+    does not).
 
     Parameters
     ----------
@@ -173,14 +176,17 @@ class Study:
             progress=False, interrupt="raise", seed=self.seed)
         return model
 
+    @abc.abstractmethod
     def _train(self, **setting) -> torch.nn.Module:
-        raise NotImplementedError(f"{type(self).__name__} trains no model per setting")
+        """The model for a setting, trained (``study.model(...)`` caches it)."""
 
+    @abc.abstractmethod
     def _result(self, **setting) -> dict:
-        raise NotImplementedError
+        """The numbers measured for a setting (``study.result(...)`` caches them)."""
 
+    @abc.abstractmethod
     def render(self, **setting) -> Figure:
-        raise NotImplementedError
+        """The explorer's picture of a setting."""
 
 
 def make_explorer(study_class: type[Study], dataset: Dataset, study: Study | None,

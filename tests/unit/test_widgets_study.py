@@ -1,6 +1,7 @@
 """The Study base and the one explorer factory: settings are checked by name, the PNG cache
 keys on the study's state, and a picture that draws the settings tried so far is never stale."""
 import pytest
+import torch
 from matplotlib.figure import Figure
 
 from aekit.widgets import Control, Study, make_explorer
@@ -16,6 +17,9 @@ class Tried(Study):
 
     def __init__(self, dataset, sizes=(1, 2, 3), kinds=("a", "b"), **budget):
         super().__init__(dataset, {"size": sizes, "kind": kinds}, **budget)
+
+    def _train(self, size, kind):
+        return torch.nn.Linear(size, 1)  # a model per setting, untrained: nothing to learn here
 
     def _result(self, size, kind):
         return {"square": size * size}
@@ -55,6 +59,19 @@ def test_settings_are_checked_by_name_and_position(digits):
         Tried(digits, sizes=(1, 1))
     with pytest.raises(TypeError, match="aekit.data.Dataset"):
         Tried(digits.X_train)
+    assert isinstance(study.model(2, "a"), torch.nn.Linear) and len(study.models) == 1
+
+    class NoRender(Study):  # a study that forgot its picture cannot be built
+        controls = Tried.controls
+
+        def _train(self, size, kind):
+            return None
+
+        def _result(self, size, kind):
+            return {}
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoRender(digits, {"size": (1,), "kind": ("a",)})
 
 
 def test_the_factory_takes_the_start_by_the_controls_name_and_owns_its_study(digits):
