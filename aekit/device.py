@@ -33,6 +33,7 @@ import torch
 from aekit.checks import as_tensor
 
 __all__ = ["get_device", "seed_everything", "describe_device", "resolve_seed", "seeded",
+           "build_seeded",
            "to_model", "model_device", "to_numpy", "make_generator",
            "noise_from", "randn", "rand", "randn_like", "rand_like", "dropout"]
 
@@ -182,6 +183,19 @@ def resolve_seed(seed: int | None) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
     return int(seed)
+
+
+def build_seeded(seed: int, make, *args, **kwargs):
+    """``make(*args, **kwargs)`` inside :func:`seeded`: a model built with the same starting
+    weights every time. Called from background work (:mod:`aekit.background`) it runs in the
+    main thread, so the student's own random draws never interleave with it."""
+    from aekit.background import in_main_thread
+
+    def build():
+        with seeded(seed):
+            return make(*args, **kwargs)
+
+    return in_main_thread(build)
 
 
 @contextlib.contextmanager

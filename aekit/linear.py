@@ -28,7 +28,7 @@ import torch
 
 from aekit.models import Autoencoder
 from aekit.checks import as_numpy, as_tensor
-from aekit.device import resolve_seed, seeded, to_numpy
+from aekit.device import build_seeded, resolve_seed, to_numpy
 from aekit.evaluate import pca_fit
 from aekit.train import fit
 
@@ -84,8 +84,8 @@ def fit_linear_autoencoder(X, code_dim: int, *, epochs: Sequence[int] = (100, 50
         raise ValueError(f"code_dim must be between 1 and {X.shape[1]} (the input size), "
                          f"got {code_dim!r}")
     seed = resolve_seed(seed)
-    with seeded(seed):  # the same starting weights for this setting, every time
-        model = linear_autoencoder(X.shape[1], code_dim)
+    # the same starting weights for this setting, every time
+    model = build_seeded(seed, linear_autoencoder, X.shape[1], code_dim)
     penalties = [WeightL2(weight_l2)] if weight_l2 else []
     for phase, (n_epochs, lr) in enumerate(zip(epochs, lrs)):
         fit(model, X, epochs=int(n_epochs), lr=float(lr), loss="mse", batch_size=batch_size,

@@ -23,6 +23,7 @@ import torch
 from torch.nn import functional as F
 
 from aekit.checks import as_tensor, non_negative_int, positive_int
+from aekit.background import checkpoint
 from aekit.device import get_device, make_generator, noise_from, resolve_seed
 from aekit.models.protocol import AutoencoderModel, EpochSchedule, OwnLoss, check_model
 
@@ -217,6 +218,7 @@ def run_epochs(one_epoch: Callable[[int], dict[str, float]], *, params: Sequence
     saved = [p.detach().clone() for p in params] if interrupt == "raise" else []
     try:
         for epoch in range(epochs):
+            checkpoint()  # background work pauses here while a cell runs, or stops
             start = time.perf_counter()
             saved = [p.detach().clone() for p in params]
             try:

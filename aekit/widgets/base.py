@@ -21,11 +21,14 @@ a few lines of JavaScript that swap the frame when a control moves. ``make site`
 from __future__ import annotations
 
 import base64
+import threading
 import time
+from concurrent.futures import Future
 from typing import Any, Callable, Hashable
 
 from matplotlib.figure import Figure
 
+from aekit import background
 from aekit.plot import to_png
 
 __all__ = ["Explorer", "SettingCache", "PNGCache"]
@@ -39,6 +42,8 @@ class SettingCache:
     def __init__(self, compute: Callable[..., Any]) -> None:
         self.compute = compute
         self.store: dict[Hashable, Any] = {}
+        self._pending: dict[Hashable, Future] = {}
+        self._lock = threading.RLock()
         self.hits = 0
         self.misses = 0
 
@@ -48,12 +53,40 @@ class SettingCache:
 
     def get(self, **setting) -> Any:
         key = self.key(setting)
-        if key in self.store:
-            self.hits += 1
-        else:
-            self.misses += 1
-            self.store[key] = self.compute(**setting)
-        return self.store[key]
+        return self._get(key, key, lambda: self.compute(**setting))
+
+    def _get(self, key: Hashable, slot: Hashable, compute: Callable[[], Any],
+             store_key: Callable[[], Hashable] | None = None) -> Any:
+        """The value under ``key``, computed once: a setting that background work is computing
+        (``slot`` pending) is waited for, not computed twice; background work that meets a
+        setting the foreground is computing gives up instead (it never makes the foreground
+        wait)."""
+        while True:
+            with self._lock:
+                if key in self.store:
+                    self.hits += 1
+                    return self.store[key]
+                pending = self._pending.get(slot)
+                if pending is None:
+                    mine = self._pending[slot] = Future()
+                    self.misses += 1
+                    break
+            if background.in_background():
+                raise background.Cancelled(slot)
+            background.wait_for(pending)  # then look again (it may have been cancelled)
+            key = key if store_key is None else (slot, store_key())
+        try:
+            value = compute()
+            with self._lock:
+                self.store[key if store_key is None else (slot, store_key())] = value
+            mine.set_result(None)
+            return value
+        except BaseException as err:
+            mine.set_exception(err)
+            raise
+        finally:
+            with self._lock:
+                self._pending.pop(slot, None)
 
     def __contains__(self, setting: dict) -> bool:
         return self.key(setting) in self.store
@@ -61,6 +94,12 @@ class SettingCache:
     def __len__(self) -> int:
         return len(self.store)
 
+
+#: one figure is drawn at a time, whichever thread draws it (matplotlib is not thread-safe)
+_DRAW_LOCK = threading.Lock()
+
+#: how many settings near the one on show the background prepares, nearest first
+MAX_AHEAD = 12
 
 #: the narrowest slider track the explorers allow (pixels): a mouse can drag it
 MIN_TRACK_PX = 180
@@ -92,14 +131,9 @@ class PNGCache(SettingCache):
         self.state = state
 
     def get(self, **setting) -> bytes:
-        key = (self.key(setting), self.state())
-        if key in self.store:
-            self.hits += 1
-            return self.store[key]
-        self.misses += 1
-        png = self.compute(**setting)
-        self.store[self.key(setting), self.state()] = png
-        return png
+        slot = self.key(setting)
+        return self._get((slot, self.state()), slot, lambda: self.compute(**setting),
+                         store_key=self.state)
 
     def __contains__(self, setting: dict) -> bool:
         return (self.key(setting), self.state()) in self.store
@@ -155,7 +189,11 @@ class Explorer:
         header = [widgets.HTML(f"<b>{title}</b>")] if title else []
         row = widgets.HBox(list(controls.values()),
                            layout=widgets.Layout(flex_flow="row wrap", width="100%"))
-        self.widget = widgets.VBox([*header, row, self.output])
+        #: what the background has prepared (empty where there is no background)
+        self.status = widgets.HTML("", layout=widgets.Layout(min_height="1.2em"))
+        self.status.add_class("aekit-status")
+        self._ahead: list[tuple] = []
+        self.widget = widgets.VBox([*header, row, self.status, self.output])
         self.update()
 
     # ---------------------------------------------------------------- pure parts
@@ -169,7 +207,10 @@ class Explorer:
         return self._render(**{**self.setting, **setting})
 
     def _draw(self, **setting) -> bytes:
-        return to_png(self._render(**setting), dpi=self.dpi)
+        if background.in_background() and self.study is not None:
+            self.study.result(**setting)  # trained before the drawing lock is taken
+        with _DRAW_LOCK:  # matplotlib draws one figure at a time across threads
+            return to_png(self._render(**setting), dpi=self.dpi)
 
     def png(self, **setting) -> bytes:
         """PNG bytes of the figure for a setting, cached (see :class:`PNGCache`)."""
@@ -210,8 +251,12 @@ class Explorer:
         import html
 
         start = time.perf_counter()
+        worker = self._worker()
+        if worker is not None:  # a control moved: what was planned for the old setting stops,
+            worker.plan(self._jobs([self.setting]), group=id(self))  # unless it is its own work
         try:
-            png = self.png()
+            with background.foreground():
+                png = self.png()
         except Exception as err:  # shown to the student in place of the figure
             self.last_error = f"{type(err).__name__}: {err}"
             self.output.outputs = ()
@@ -226,6 +271,69 @@ class Explorer:
             "image/png": data,
             "text/html": f'<img src="data:image/png;base64,{data}" alt="{alt}">'}))
         self.last_seconds = time.perf_counter() - start
+        if worker is not None:
+            self.prepare_ahead(worker)
+
+    # ---------------------------------------------------------------- background
+    def _worker(self):
+        from aekit.site.frames import export_mode
+
+        return None if export_mode() else background.worker()
+
+    def nearby(self, limit: int = MAX_AHEAD) -> list[dict[str, Any]]:
+        """The settings a student may move to next, nearest first: one step either way on each
+        control, then two steps, and so on along each control's line (at most ``limit``)."""
+        current = self.setting
+        lines = []
+        for name, control in self.controls.items():
+            values = list(getattr(control, "_options_values", ()) or ())
+            if current[name] in values:
+                lines.append((name, values, values.index(current[name])))
+        found: list[dict[str, Any]] = []
+        for step in range(1, max((len(v) for _, v, _ in lines), default=0)):
+            for name, values, at in lines:
+                for index in (at + step, at - step):
+                    if 0 <= index < len(values) and len(found) < limit:
+                        found.append({**current, name: values[index]})
+        return found
+
+    def _jobs(self, settings: list[dict], pictures: list[dict] | None = None) -> list[tuple]:
+        """Background jobs: the results of ``settings``, then the pictures of ``pictures``."""
+        jobs = []
+        if self.study is not None:
+            jobs += [(("result", id(self), SettingCache.key(s)),
+                      (lambda s=s: self.study.result(**s))) for s in settings]
+        jobs += [(("png", id(self), SettingCache.key(s)), (lambda s=s: self.png(**s)))
+                 for s in (settings if pictures is None else pictures)]
+        return jobs
+
+    def prepare_ahead(self, worker) -> None:
+        """Plan the background work for the settings near this one: their results first (so a
+        render that draws the settings tried sees them all), then their pictures."""
+        settings = self.nearby()
+        jobs = self._jobs(settings, [self.setting, *settings])
+        self._ahead = [key for key, _ in jobs]
+        if not settings:
+            self.status.value = ""
+            return
+        self.status.value = (f"<small>preparing the {len(settings)} nearest settings in the "
+                             f"background…</small>")
+        if self._refresh_status not in worker.on_idle:
+            worker.on_idle.append(self._refresh_status)
+        worker.plan(jobs, group=id(self))
+
+    def _refresh_status(self) -> None:
+        worker = background.worker()
+        if worker is None or not self._ahead:
+            return
+        done = set(worker.done)
+        ready = sum(1 for key in self._ahead if key[0] == "png" and key in done)
+        total = sum(1 for key in self._ahead if key[0] == "png")
+        if worker.pending_in(id(self)):
+            return
+        self.status.value = (f"<small>{ready} of {total} nearby settings ready</small>"
+                             if ready < total else
+                             f"<small>all {total} nearby settings ready</small>")
 
     def _on_change(self, change) -> None:
         try:

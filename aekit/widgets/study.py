@@ -31,7 +31,7 @@ import torch
 from matplotlib.figure import Figure
 
 from aekit.data import Dataset
-from aekit.device import resolve_seed, seeded
+from aekit.device import build_seeded, resolve_seed
 from aekit.train import fit
 from aekit.widgets.base import Explorer, SettingCache
 
@@ -164,9 +164,9 @@ class Study(abc.ABC):
     # ------------------------------------------------------------------ training
     def build(self, make: Callable[..., torch.nn.Module], *args, **kwargs) -> torch.nn.Module:
         """``make(*args, **kwargs)`` with the study's seed: the same starting weights for a
-        setting every time, whatever ran before."""
-        with seeded(self.seed):
-            return make(*args, **kwargs)
+        setting every time, whatever ran before (in the main thread, when the background
+        prepares a setting: see :mod:`aekit.background`)."""
+        return build_seeded(self.seed, make, *args, **kwargs)
 
     def train(self, model: torch.nn.Module, X=None, **fit_options) -> torch.nn.Module:
         """:func:`aekit.fit` with the study's budget and seed, quietly; Ctrl-C raises, so a

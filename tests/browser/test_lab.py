@@ -190,6 +190,7 @@ SCRATCH = "scratch_bottleneck.ipynb"
 KERNEL_READY_TIMEOUT_S = 120
 RUN_ALL_TIMEOUT_S = 300  # a lesson must run in under a minute; this is the hard stop
 SLIDER_TIMEOUT_S = 120   # one new setting may train a few small models
+READ_TIMEOUT_S = 180     # the longest the test "reads" while the background prepares settings
 WIDGET_LOAD_TIMEOUT_S = 20
 MIN_TRACK_PX = 150       # narrower, and a mouse can hardly drag the slider
 VIEWPORT = {"width": 1280, "height": 900}
@@ -450,6 +451,29 @@ def _move_slider(page, notebook: str, index: int, expect: str = "changed", slide
     return seconds
 
 
+# The explorer's status line (aekit.widgets.base.Explorer.status) while its background work
+# is planned says "preparing ..."; afterwards how many nearby settings are ready.
+STATUS_JS = """(index) => {
+  const box = document.querySelector(`[data-aekit-explorer="${index}"]`);
+  const status = box && box.querySelector('.aekit-status');
+  return status ? status.innerText : '';
+}"""
+
+
+def _read(page, index: int) -> float:
+    """Wait as a student reading the picture would, until explorer ``index`` has prepared
+    the settings near the one on show (its status line stops saying "preparing"); return the
+    seconds waited."""
+    start = time.perf_counter()
+    try:
+        page.wait_for_function(f"() => !({STATUS_JS})({index}).includes('preparing')",
+                               timeout=READ_TIMEOUT_S * 1000, polling=100)
+    except PlaywrightTimeoutError:
+        pytest.fail(f"explorer {index}: still preparing its nearby settings after "
+                    f"{READ_TIMEOUT_S} s: {page.evaluate(STATUS_JS, index)!r}")
+    return time.perf_counter() - start
+
+
 def _open(chromium, jupyter_lab: LabServer, notebook: str):
     """A new page with ``notebook`` open in JupyterLab and its kernel ready."""
     page = chromium.new_page(viewport=VIEWPORT)
@@ -492,14 +516,16 @@ def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chr
                 f"{notebook}, explorer {i}: slider tracks narrower than {MIN_TRACK_PX} px at "
                 f"{VIEWPORT['width']} x {VIEWPORT['height']} with the file browser open: "
                 f"{narrow} (see {stem}-narrow-slider.png)")
-        latencies = []  # (explorer, slider, description, first touch s, seen before s)
+        latencies = []  # (explorer, slider, description, first touch s, seen before s, read s)
         for i in range(n_explorers):
             for j, (label, _) in enumerate(page.evaluate(TRACK_WIDTHS_JS, i)):
+                read = _read(page, i)
                 first = _move_slider(page, notebook, i, slider=j)
                 went = page.evaluate("() => window.aekitLastKey")
+                read += _read(page, i)
                 again = _move_slider(page, notebook, i, slider=j,
                                      key="ArrowLeft" if went == "ArrowRight" else "ArrowRight")
-                latencies.append((i, j, label, first, again))
+                latencies.append((i, j, label, first, again, read))
 
         _screenshot(page, f"{stem}-end.png")
         _assert_widgets_displayed(page, notebook, "after moving the sliders")
@@ -514,9 +540,10 @@ def test_explorers_work_in_jupyterlab(notebook: str, jupyter_lab: LabServer, chr
         print(f"\n[browser] {notebook}: {total:.1f} s in all (open + kernel "
               f"{opened - start:.1f} s, run all cells {ran - opened:.1f} s, "
               f"{n_explorers} explorer(s))")
-        for i, j, label, first, again in latencies:
+        for i, j, label, first, again, read in latencies:
             print(f"[slider] {notebook} explorer {i} slider {j} ({label}): first touch "
-                  f"{first:.2f} s, seen before {again:.2f} s")
+                  f"{first:.2f} s, seen before {again:.2f} s (after {read:.1f} s of reading "
+                  f"while the background prepared nearby settings)")
 
 
 TITLE_ONLY = "title_only_explorer.ipynb"
