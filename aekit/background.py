@@ -30,6 +30,7 @@ import contextlib
 import contextvars
 import os
 import threading
+import time
 from concurrent.futures import Future
 from typing import Any, Callable, Hashable, Iterator, Sequence
 
@@ -96,16 +97,20 @@ class Worker:
         self._calls: list[tuple[Callable, tuple, dict, Future]] = []
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._not_before = 0.0  # no new job starts before this time.monotonic()
         self.done: list[Hashable] = []   # keys of the jobs completed, in order (for tests)
         self.cancelled: list[Hashable] = []
+        self.errors: dict[Hashable, str] = {}  # what failed, per job key
         #: called in the main thread whenever a group's plan is done
         self.on_idle: list[Callable[[], None]] = []
 
     # ------------------------------------------------------------ the foreground's side
     def plan(self, jobs: Sequence[tuple[Hashable, Callable[[], Any]]],
-             group: Hashable = None) -> None:
+             group: Hashable = None, delay: float = 0.0) -> None:
         """Replace what ``group`` (an explorer, say) has queued by ``jobs`` (``(key, run)``
         pairs, in order); the newest plan goes first, other groups' plans wait behind it.
+        No new job starts for ``delay`` seconds (the foreground's picture goes out first, and a
+        slider dragged on at once wastes no work).
         The job running now goes on if it is another group's or its key is in the new plan,
         and is cancelled otherwise."""
         with self._cond:
@@ -120,6 +125,7 @@ class Worker:
             queued = [_Job(key, run, self, group) for key, run in jobs if key != running]
             if queued:
                 self._plans = {group: queued, **self._plans}
+            self._not_before = max(self._not_before, time.monotonic() + delay)
             self._cond.notify_all()
         self._start()
 
@@ -187,8 +193,6 @@ class Worker:
 
     def idle(self, timeout: float | None = None) -> bool:
         """Wait until the plan is done (for tests and scripts); True if it is."""
-        import time
-
         end = None if timeout is None else time.monotonic() + timeout
         while True:
             self.serve()
@@ -237,7 +241,8 @@ class Worker:
         torch.set_num_threads(self.threads)  # this thread's own count (OpenMP's is per thread)
         while True:
             with self._cond:
-                while (not self._plans or self._busy) and not self._closed:
+                while (not self._plans or self._busy or time.monotonic() < self._not_before) \
+                        and not self._closed:
                     self._cond.wait(0.05 if self._plans else None)
                 if self._closed:
                     return
@@ -253,8 +258,9 @@ class Worker:
                     self.done.append(job.key)
             except Cancelled:
                 pass
-            except BaseException:  # the foreground meets the same error, and shows it
-                pass
+            except BaseException as err:  # said in the explorer's status line; the foreground
+                with self._cond:           # meets the same error if it asks for that setting
+                    self.errors[job.key] = f"{type(err).__name__}: {err}"
             finally:
                 _JOB.reset(token)
                 with self._cond:

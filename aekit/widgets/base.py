@@ -98,6 +98,9 @@ class SettingCache:
 #: one figure is drawn at a time, whichever thread draws it (matplotlib is not thread-safe)
 _DRAW_LOCK = threading.Lock()
 
+#: seconds after a picture goes out before the background starts on the settings near it
+AHEAD_DELAY_S = 0.3
+
 #: how many settings near the one on show the background prepares, nearest first
 MAX_AHEAD = 12
 
@@ -208,7 +211,7 @@ class Explorer:
 
     def _draw(self, **setting) -> bytes:
         if background.in_background() and self.study is not None:
-            self.study.result(**setting)  # trained before the drawing lock is taken
+            self.study.prepare(**setting)  # trained before the drawing lock is taken
         with _DRAW_LOCK:  # matplotlib draws one figure at a time across threads
             return to_png(self._render(**setting), dpi=self.dpi)
 
@@ -302,7 +305,7 @@ class Explorer:
         jobs = []
         if self.study is not None:
             jobs += [(("result", id(self), SettingCache.key(s)),
-                      (lambda s=s: self.study.result(**s))) for s in settings]
+                      (lambda s=s: self.study.prepare(**s))) for s in settings]
         jobs += [(("png", id(self), SettingCache.key(s)), (lambda s=s: self.png(**s)))
                  for s in (settings if pictures is None else pictures)]
         return jobs
@@ -320,20 +323,26 @@ class Explorer:
                              f"background…</small>")
         if self._refresh_status not in worker.on_idle:
             worker.on_idle.append(self._refresh_status)
-        worker.plan(jobs, group=id(self))
+        worker.plan(jobs, group=id(self), delay=AHEAD_DELAY_S)
 
     def _refresh_status(self) -> None:
         worker = background.worker()
         if worker is None or not self._ahead:
             return
+        import html
+
         done = set(worker.done)
         ready = sum(1 for key in self._ahead if key[0] == "png" and key in done)
         total = sum(1 for key in self._ahead if key[0] == "png")
+        failed = [worker.errors[key] for key in self._ahead if key in worker.errors]
         if worker.pending_in(id(self)):
             return
-        self.status.value = (f"<small>{ready} of {total} nearby settings ready</small>"
-                             if ready < total else
-                             f"<small>all {total} nearby settings ready</small>")
+        words = (f"{ready} of {total} nearby settings ready" if ready < total else
+                 f"all {total} nearby settings ready")
+        if failed:
+            words += (f"; {len(failed)} could not be prepared in the background "
+                      f"({html.escape(failed[0])})")
+        self.status.value = f"<small>{words}</small>"
 
     def _on_change(self, change) -> None:
         try:

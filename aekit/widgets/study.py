@@ -150,6 +150,12 @@ class Study(abc.ABC):
         """The numbers measured for a setting (computed on first use, then cached)."""
         return self.results.get(**self.setting(*args, **setting))
 
+    def prepare(self, **setting) -> None:
+        """Compute what a render of ``setting`` needs (the explorer's background work calls
+        it for the settings near the one on show): by default the setting's result. A study
+        whose render needs more, or whose result takes only part of the setting, says so."""
+        self.result(**setting)
+
     @property
     def tried(self) -> list[dict[str, Any]]:
         """The settings whose results exist, in the order of the options."""

@@ -92,6 +92,13 @@ class VAEStudy(Study):
     def state(self):
         return None  # a picture depends on its own setting only
 
+    def prepare(self, beta: float, z1: float = 0.0, z2: float = 0.0) -> None:
+        """What a picture at ``beta`` needs: the model, its numbers, codes and lattice (the
+        point decoded, z1 and z2, costs nothing)."""
+        self.result(beta)
+        self.codes.get(beta=self._beta(beta))
+        self.lattices.get(beta=self._beta(beta))
+
     def _result(self, beta: float) -> dict[str, float]:
         model = self.model(beta)
         X = to_model(self.dataset.X_test, model)

@@ -471,6 +471,8 @@ def _read(page, index: int) -> float:
     except PlaywrightTimeoutError:
         pytest.fail(f"explorer {index}: still preparing its nearby settings after "
                     f"{READ_TIMEOUT_S} s: {page.evaluate(STATUS_JS, index)!r}")
+    status = page.evaluate(STATUS_JS, index)
+    assert "could not" not in status, f"explorer {index}: {status}"
     return time.perf_counter() - start
 
 

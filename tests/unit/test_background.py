@@ -210,3 +210,31 @@ def test_no_worker_outside_a_kernel(monkeypatch) -> None:
     finally:
         background._WORKER.close()
         background.install(old)
+
+
+def test_a_job_that_fails_is_said_in_the_status_line(digits, worker) -> None:
+    explorer = _explore(digits)
+    assert worker.idle(120)
+    worker.plan([(("result", id(explorer), "bad"), lambda: 1 / 0)], group=id(explorer))
+    explorer._ahead.append(("result", id(explorer), "bad"))
+    assert worker.idle(10)
+    explorer._refresh_status()
+    assert "could not be prepared" in explorer.status.value
+    assert "ZeroDivisionError" in explorer.status.value
+
+
+def test_the_vae_explorer_prepares_its_nearby_settings(worker) -> None:
+    from aekit.widgets import vae_explorer
+
+    explorer = vae_explorer(data.load("digits"), epochs=2, betas=(0.5, 1.0, 2.0))
+    assert worker.idle(120)
+    explorer._refresh_status()
+    assert "all" in explorer.status.value and "could not" not in explorer.status.value, \
+        explorer.status.value
+    misses = explorer.pngs.misses
+    explorer.controls["beta"].value = 2.0
+    assert explorer.pngs.misses == misses
+    assert worker.idle(120)  # the student reads; the settings next to beta = 2 get ready
+    misses = explorer.pngs.misses  # (the background's own drawings count as misses too)
+    explorer.controls["z1"].value = 0.25
+    assert explorer.pngs.misses == misses and explorer.last_error is None
