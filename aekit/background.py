@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import sys
 import threading
 import time
 from concurrent.futures import Future
@@ -38,6 +39,8 @@ __all__ = ["Cancelled", "Worker", "checkpoint", "in_main_thread", "worker", "for
            "wait_for", "ENV_VARIABLE"]
 
 ENV_VARIABLE = "AEKIT_BACKGROUND"
+#: how much lower the worker thread's CPU priority is (Linux; elsewhere it keeps the kernel's)
+NICENESS = 10
 
 
 class Cancelled(BaseException):
@@ -239,6 +242,9 @@ class Worker:
         import torch
 
         torch.set_num_threads(self.threads)  # this thread's own count (OpenMP's is per thread)
+        if sys.platform.startswith("linux"):  # a lower priority for this thread only (and the
+            with contextlib.suppress(OSError):  # threads it starts): the browser and the
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)  # kernel first
         while True:
             with self._cond:
                 while (not self._plans or self._busy or time.monotonic() < self._not_before) \

@@ -99,7 +99,7 @@ class SettingCache:
 _DRAW_LOCK = threading.Lock()
 
 #: seconds after a picture goes out before the background starts on the settings near it
-AHEAD_DELAY_S = 0.3
+AHEAD_DELAY_S = 1.0
 
 #: how many settings near the one on show the background prepares, nearest first
 MAX_AHEAD = 12
@@ -140,16 +140,6 @@ class PNGCache(SettingCache):
 
     def __contains__(self, setting: dict) -> bool:
         return (self.key(setting), self.state()) in self.store
-
-
-class _Bundle:
-    """A ready mimebundle, for ``Output.append_display_data``."""
-
-    def __init__(self, data: dict[str, str]) -> None:
-        self.data = data
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return self.data
 
 
 class Explorer:
@@ -267,12 +257,12 @@ class Explorer:
                 f"Could not draw the setting {self.setting}: {self.last_error}\n")
             return
         self.last_error = None
-        self.output.outputs = ()
         data = base64.b64encode(png).decode("ascii")
         alt = html.escape(self.describe(), quote=True)
-        self.output.append_display_data(_Bundle({
+        # one message replaces the picture (no empty Output in between)
+        self.output.outputs = ({"output_type": "display_data", "metadata": {}, "data": {
             "image/png": data,
-            "text/html": f'<img src="data:image/png;base64,{data}" alt="{alt}">'}))
+            "text/html": f'<img src="data:image/png;base64,{data}" alt="{alt}">'}},)
         self.last_seconds = time.perf_counter() - start
         if worker is not None:
             self.prepare_ahead(worker)
