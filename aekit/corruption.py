@@ -83,28 +83,33 @@ def corrupt(X: torch.Tensor, kind: str = "gaussian", level: float = 0.3,
     return out.clamp(0.0, 1.0) if clip else out
 
 
-def input_error(X: torch.Tensor, kind: str, level: float, seed: int = 0) -> float:
+def input_error(X: torch.Tensor, kind: str, level: float, seed: int = 0,
+                clip: bool = True) -> float:
     """Squared error per row between X and its corrupted copy, clipped to [0, 1] as shown.
 
     ``mean_n sum_i (clip(x_tilde)_ni - x_ni)^2``, the damage a corruption does to the input,
     measured as lessons measure reconstructions. ``seed`` fixes the draws, so that levels of
-    one kind are compared on the same random numbers.
+    one kind are compared on the same random numbers. ``clip=False`` measures the unclipped
+    copy, the input a network trained by :func:`aekit.fit` is given (clipping Gaussian noise
+    removes part of it, so it is itself a crude denoiser).
     """
     X = torch.as_tensor(X)
     if X.dim() != 2 or len(X) == 0:
         raise ValueError(f"X must be a non-empty batch of rows (n, d), got shape {tuple(X.shape)}")
-    X_tilde = corrupt(X, kind, level, generator=torch.Generator().manual_seed(seed), clip=True)
+    X_tilde = corrupt(X, kind, level, generator=torch.Generator().manual_seed(seed), clip=clip)
     return float((X_tilde - X).pow(2).sum(1).mean())
 
 
 def level_for_error(X: torch.Tensor, kind: str, error: float, seed: int = 0,
-                    tol: float = 1e-4) -> float:
+                    tol: float = 1e-4, clip: bool = True) -> float:
     """The level of ``kind`` whose :func:`input_error` on X equals ``error``.
 
     Levels mean different things for different kinds (a standard deviation for "gaussian", a
     fraction of the pixels otherwise), so comparing kinds "at the same level" compares unequal
     amounts of damage; comparing them at the same input error does not. Found by bisection on
     the same random draws (``seed``), along which the input error grows with the level.
+
+    ``clip`` is passed to :func:`input_error` (False: match the unclipped damage).
 
     Raises ValueError when ``error`` is out of reach (above the error at level 1 for the
     fraction kinds).
@@ -113,16 +118,16 @@ def level_for_error(X: torch.Tensor, kind: str, error: float, seed: int = 0,
         raise ValueError(f"error must be a positive squared error per row, got {error!r}")
     low, high = 0.0, 1.0
     if kind == "gaussian":
-        while input_error(X, kind, high, seed) < error:
+        while input_error(X, kind, high, seed, clip) < error:
             high *= 2
             if high > 1e3:
                 raise ValueError(f"no Gaussian level reaches an input error of {error:g}")
-    elif input_error(X, kind, high, seed) < error:
+    elif input_error(X, kind, high, seed, clip) < error:
         raise ValueError(f"{kind!r} at level 1 damages the input by "
-                         f"{input_error(X, kind, high, seed):.3g} per row, less than {error:g}")
+                         f"{input_error(X, kind, high, seed, clip):.3g} per row, less than {error:g}")
     while high - low > tol:
         middle = (low + high) / 2
-        if input_error(X, kind, middle, seed) < error:
+        if input_error(X, kind, middle, seed, clip) < error:
             low = middle
         else:
             high = middle

@@ -32,7 +32,9 @@ class ContractiveStudy(Study):
     epochs, lr, batch_size, n_train, seed : the training budget, equal for every weight.
 
     ``result(contractive_weight)``: per-image Jacobian norms, the mean code displacement per
-    perturbation size, and the test error.
+    perturbation size, the typical distance between the codes of two test images of different
+    classes (``code_spread``: the scale that displacement should be read against, since an
+    untied decoder can undo any shrinking of the code), and the test squared error.
     """
 
     controls = {"contractive_weight": Control(
@@ -70,7 +72,10 @@ class ContractiveStudy(Study):
         noise = torch.randn(X.shape, generator=gen)  # the same directions for every model
         moves = [float((encode(model, X + size * noise) - Z).norm(dim=1).mean())
                  for size in self.perturbation_sizes]
-        return {"jacobian_norm": jac, "code_moves": moves,
+        y = self.dataset.y_test
+        different = y[:, None] != y[None, :]                    # (n_test, n_test) pairs
+        spread = float(torch.cdist(Z, Z)[different].mean())
+        return {"jacobian_norm": jac, "code_moves": moves, "code_spread": spread,
                 "error": reconstruction_error(model, X)}
 
     def state(self):

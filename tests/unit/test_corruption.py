@@ -151,3 +151,18 @@ def test_level_for_error_refuses_damage_out_of_reach(X):
         level_for_error(X, "masking", 2 * input_error(X, "masking", 1.0))
     with pytest.raises(ValueError, match="positive"):
         level_for_error(X, "masking", 0.0)
+
+
+def test_unclipped_input_error_is_the_damage_a_network_is_given(X):
+    from aekit.corruption import corrupt, input_error, level_for_error
+
+    X = X.clamp(0, 1)
+    noisy = corrupt(X, "gaussian", 0.3, generator=torch.Generator().manual_seed(4))
+    assert input_error(X, "gaussian", 0.3, seed=4, clip=False) == pytest.approx(
+        float((noisy - X).pow(2).sum(1).mean()), rel=1e-6)
+    # clipping removes part of Gaussian noise, never adds any
+    assert input_error(X, "gaussian", 0.3, seed=4) <= input_error(X, "gaussian", 0.3, seed=4,
+                                                                  clip=False)
+    target = input_error(X, "gaussian", 0.3, seed=4, clip=False)
+    level = level_for_error(X, "masking", target, seed=4, clip=False)
+    assert input_error(X, "masking", level, seed=4, clip=False) == pytest.approx(target, rel=0.01)

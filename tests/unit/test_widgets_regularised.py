@@ -72,4 +72,7 @@ def test_contractive_explorer_reacts_to_weight(digits):
     plain, contracted = study.result(0.0), study.result(1.0)
     assert contracted["jacobian_norm"].mean() < plain["jacobian_norm"].mean()
     assert all(c < p for c, p in zip(contracted["code_moves"], plain["code_moves"]))
+    # the spread of codes between classes: positive, and what the displacement is read against
+    Z = study.model(1.0).encode(digits.X_test).detach()
+    assert 0 < contracted["code_spread"] <= float(torch.cdist(Z, Z).max())
     assert_cached_setting_is_fast(explorer, "contractive_weight", 0.0)
