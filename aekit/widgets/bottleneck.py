@@ -66,7 +66,7 @@ class BottleneckStudy(Study):
                 axes[r, c].imshow(row[c].reshape(shape).numpy(), cmap="gray_r", vmin=0, vmax=1)
                 axes[r, c].set_axis_off()
         left.suptitle(f"top: test images; bottom: reconstructed from {code_dim} numbers\n"
-                      f"error per image {result['autoencoder']:.2f} (PCA: {result['PCA']:.2f})",
+                      f"squared error per image {result['autoencoder']:.2f} (PCA: {result['PCA']:.2f})",
                       fontsize=10)
         ax = right.subplots()
         from aekit.plot import error_curve

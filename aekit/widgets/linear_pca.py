@@ -98,7 +98,7 @@ class LinearPCAStudy(Study):
                       f"sin(largest angle) = {self.subspace_gap(code_dim):.3f}", fontsize=9)
         ax = right.subplots()
         curves = self.nonlinear.curve()
-        error_curve(self.code_dims, {"PCA": curves["PCA"], "nonlinear AE": curves["autoencoder"]},
+        error_curve(self.code_dims, {"nonlinear AE": curves["autoencoder"], "PCA": curves["PCA"]},
                     highlight=code_dim, ax=ax, title="test error vs code size")
         seen = [t["code_dim"] for t in self.tried]
         ax.plot(seen, [self.result(k)["linear AE"] for k in seen],

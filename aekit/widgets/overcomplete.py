@@ -106,6 +106,14 @@ class OvercompleteStudy(Study):
                 "pass_through": noise_pass_through(model, X, self.noise_std, self.seed + 7),
                 "units used": int((Z > 0).any(0).sum())}
 
+    def copying_ceiling(self) -> float:
+        """The pass-through of the clipped copier ``r(x) = clip(x, 0, 1)`` on the test images,
+        with the noise :meth:`result` uses: the most a network with outputs in [0, 1] can pass."""
+        X = self.dataset.X_test
+        gen = torch.Generator().manual_seed(self.seed + 7)  # the noise of noise_pass_through
+        noise = self.noise_std * torch.randn(X.shape, generator=gen)
+        return float(((X + noise).clamp(0, 1) - X).pow(2).sum(1).mean() / noise.pow(2).sum(1).mean())
+
     def curve(self, dropout: float) -> dict[str, list[float]]:
         """Test error and noise pass-through for every hidden size at one dropout rate."""
         rows = [self.result(k, dropout) for k in self.code_dims]
@@ -142,14 +150,17 @@ class OvercompleteStudy(Study):
                 ax.plot(self.code_dims, values[key], "o-", color="0.55" if p == 0.0 else "tab:blue",
                         label=f"dropout {p:g}")
             ax.axvline(code_dim, color="tab:orange", ls=":", lw=1.5)
-            ax.axvspan(d, max(self.code_dims) * 1.2, color="0.93", zorder=0)
+            # shaded: overcomplete (more hidden units than inputs; exactly d is "complete")
+            ax.axvspan(d * 2 ** 0.25, max(self.code_dims) * 1.2, color="0.93", zorder=0)
             ax.set_xscale("log", base=2)
             ax.set_xticks(list(self.code_dims), [str(k) for k in self.code_dims])
             ax.set_xlim(min(self.code_dims) / 1.2, max(self.code_dims) * 1.2)
             ax.set_xlabel("hidden size (shaded: overcomplete)", fontsize=9)
             ax.set_title(label, fontsize=9)
             if key == "pass_through":
-                ax.set_ylim(0, max(0.5, max(max(v[key]) for v in lines.values()) * 1.15))
+                ceiling = self.copying_ceiling()
+                ax.axhline(ceiling, color="k", ls="--", lw=1, label="copying ceiling")
+                ax.set_ylim(0, max(ceiling, max(max(v[key]) for v in lines.values())) * 1.15)
             ax.legend(fontsize=8)
             sub.subplots_adjust(left=0.16, bottom=0.2, right=0.95)
         return fig

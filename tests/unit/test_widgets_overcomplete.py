@@ -48,6 +48,21 @@ def test_pass_through_rejects_bad_input():
         noise_pass_through(_Fixed(True), torch.full((2, 64), float("nan")))
 
 
+def test_copying_ceiling_is_the_pass_through_of_the_clipped_copier(digits):
+    """No training needed: the ceiling is the clipped copier's pass-through on the study's noise,
+    below 1 (digits have many pixels at exactly 0 or 1) and above a half."""
+
+    class Clip(nn.Module):
+        def forward(self, X):
+            return X.clamp(0, 1)
+
+    study = OvercompleteStudy(digits, code_dims=(16,), dropouts=(0.0,), seed=3)
+    ceiling = study.copying_ceiling()
+    assert ceiling == pytest.approx(noise_pass_through(Clip(), digits.X_test, study.noise_std,
+                                                       seed=study.seed + 7), rel=1e-6)
+    assert 0.5 < ceiling < 0.8
+
+
 def test_study_rejects_settings_it_does_not_offer(digits):
     with pytest.raises(ValueError, match="dropouts"):
         OvercompleteStudy(digits, dropouts=(0.0, 1.0))
