@@ -11,7 +11,7 @@ anomalous image scores higher than a random normal one: 1 is perfect, 0.5 is gue
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -156,6 +156,9 @@ class RandomnessResult:
     explained: dict[str, float]     # held-out data
     train_explained: dict[str, float]
     models: dict[str, Autoencoder]
+    # the linear control: PCA with code_dim components fitted on the same training data,
+    # fraction of variance it explains on the same held-out data
+    pca_explained: dict[str, float] = field(default_factory=dict)
 
 
 def randomness_test(dataset: Dataset, code_dim: int = 8, hidden_dims: Sequence[int] = (64,),
@@ -165,7 +168,8 @@ def randomness_test(dataset: Dataset, code_dim: int = 8, hidden_dims: Sequence[i
 
     Real images have structure, so ``code_dim`` numbers describe most of an image; shuffled
     pixels and noise have none, so the code can carry little more than the ``code_dim``
-    most variable pixels. An autoencoder trained with squared error.
+    most variable pixels. An autoencoder trained with squared error. ``pca_explained`` holds
+    the same measure for PCA with ``code_dim`` components, the linear control.
     """
     n_train, n_test, d = len(dataset.X_train), len(dataset.X_test), dataset.input_dim
     seed = resolve_seed(seed)
@@ -175,7 +179,7 @@ def randomness_test(dataset: Dataset, code_dim: int = 8, hidden_dims: Sequence[i
                             shuffle_pixels(dataset.X_test, seed + 1)),
         "uniform noise": (uniform_noise(n_train, d, seed), uniform_noise(n_test, d, seed + 1)),
     }
-    explained, train_explained, models = {}, {}, {}
+    explained, train_explained, models, pca_explained = {}, {}, {}, {}
     for name, (X_train, X_test) in data.items():
         with seeded(seed):  # the same starting weights for this setting, every time
             model = Autoencoder(d, code_dim, hidden_dims=hidden_dims)
@@ -183,4 +187,12 @@ def randomness_test(dataset: Dataset, code_dim: int = 8, hidden_dims: Sequence[i
         models[name] = model
         explained[name] = explained_variance(model, X_test)
         train_explained[name] = explained_variance(model, X_train)
-    return RandomnessResult(code_dim, explained, train_explained, models)
+        pca_explained[name] = _pca_explained(X_train, X_test, code_dim)
+    return RandomnessResult(code_dim, explained, train_explained, models, pca_explained)
+
+
+def _pca_explained(X_train, X_test, k: int) -> float:
+    """Fraction of X_test's variance kept by PCA with k components fitted on X_train."""
+    X_test = as_numpy(X_test)
+    total = float(((X_test - X_test.mean(0)) ** 2).sum(1).mean())
+    return 1.0 - float(pca_scores(X_train, X_test, k).mean()) / total

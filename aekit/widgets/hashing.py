@@ -6,8 +6,8 @@ from typing import Sequence
 import torch
 from matplotlib.figure import Figure
 
-from aekit.applications.hashing import (binary_codes, pca_codes, precision_at_k, random_codes,
-                                        retrieve)
+from aekit.applications.hashing import (binary_codes, itq_codes, pca_codes, precision_at_k,
+                                        random_codes, retrieve)
 from aekit.checks import positive_ints
 from aekit.data import Dataset
 from aekit.models import BinaryCodeAutoencoder
@@ -16,7 +16,7 @@ from aekit.widgets.study import Control, Study, make_explorer
 
 __all__ = ["HashingStudy", "hashing_explorer"]
 
-METHODS = ("learned", "PCA", "random")
+METHODS = ("learned", "PCA", "ITQ", "random")
 
 
 class HashingStudy(Study):
@@ -24,8 +24,9 @@ class HashingStudy(Study):
     queries. One :class:`aekit.models.BinaryCodeAutoencoder` per code length, trained on
     first use.
 
-    ``result(bits)`` is the precision at ``k`` of learned codes, PCA sign codes and random
-    codes of the same length: ``{"learned": ..., "PCA": ..., "random": ...}``.
+    ``result(bits)`` is the precision at ``k`` of learned codes, median-split PCA codes, ITQ
+    codes (PCA rotated for the least quantisation loss, the standard linear hash) and random
+    codes of the same length: ``{"learned": ..., "PCA": ..., "ITQ": ..., "random": ...}``.
     """
 
     controls = {"bits": Control(
@@ -47,10 +48,10 @@ class HashingStudy(Study):
                                      self.hidden_dims, noise=self.noise))
 
     def codes(self, bits: int, method: str = "learned") -> tuple[torch.Tensor, torch.Tensor]:
-        """(database codes, query codes) of one method: "learned", "random" or "PCA"."""
+        """(database codes, query codes) of one method: "learned", "PCA", "ITQ" or "random"."""
         bits = self.setting(bits)["bits"]
         if method not in METHODS:
-            raise ValueError(f"method must be 'learned', 'random' or 'PCA', got {method!r}")
+            raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, got {method!r}")
         key = (method, bits)
         if key not in self._codes:
             X_db, X_q = self.X_train, self.dataset.X_test
@@ -60,6 +61,8 @@ class HashingStudy(Study):
             elif method == "random":
                 pair = (random_codes(len(X_db), bits, self.seed),
                         random_codes(len(X_q), bits, self.seed + 1))
+            elif method == "ITQ":
+                pair = itq_codes(X_db, X_db, bits, seed=self.seed), itq_codes(X_db, X_q, bits, seed=self.seed)
             else:
                 pair = pca_codes(X_db, X_db, bits), pca_codes(X_db, X_q, bits)
             self._codes[key] = pair
@@ -75,7 +78,7 @@ class HashingStudy(Study):
                n_shown: int = 8) -> Figure:
         """Precision at k per method for ``bits``-bit codes, and what learned codes retrieve.
 
-        Left: precision of learned, PCA and random codes at every length tried so far. Right:
+        Left: precision of learned, PCA, ITQ and random codes at every length tried so far. Right:
         the first test image of each of ``query_classes`` (first column) and the training
         images nearest to it in Hamming distance; a red frame marks another class.
         """
@@ -88,7 +91,7 @@ def _render(study: HashingStudy, bits: int, query_classes: Sequence[int], n_show
     left, right = fig.subfigures(1, 2, width_ratios=[1, 1.5])
     ax = left.subplots()
     seen = [s["bits"] for s in study.tried]
-    for method, marker in (("learned", "o"), ("PCA", "s"), ("random", "^")):
+    for method, marker in (("learned", "o"), ("PCA", "s"), ("ITQ", "D"), ("random", "^")):
         ax.plot(seen, [study.result(b)[method] for b in seen], marker=marker, label=method)
     ax.axvline(bits, color="grey", ls=":", lw=1)
     ax.set_xscale("log", base=2)
@@ -97,7 +100,7 @@ def _render(study: HashingStudy, bits: int, query_classes: Sequence[int], n_show
     ax.set_xlabel("code bits (sizes tried so far)")
     ax.set_ylabel(f"precision at {study.k}")
     ax.set_title(f"{bits} bits: learned {precision['learned']:.2f}, PCA {precision['PCA']:.2f}, "
-                 f"random {precision['random']:.2f}", fontsize=9)
+                 f"ITQ {precision['ITQ']:.2f}, random {precision['random']:.2f}", fontsize=9)
     ax.legend(fontsize=8)
     left.subplots_adjust(left=0.16, bottom=0.15, right=0.95, top=0.88)
 
@@ -118,7 +121,7 @@ def _render(study: HashingStudy, bits: int, query_classes: Sequence[int], n_show
             if c == 0:
                 a.set_ylabel("query", fontsize=8)
             elif cls != label:
-                a.set_title(ds.classes[cls], fontsize=7, color="red", pad=1)
+                a.set_title(ds.classes[cls], fontsize=9, color="red", pad=1)
                 for spine in a.spines.values():
                     spine.set_edgecolor("red")
                     spine.set_linewidth(2)

@@ -83,12 +83,27 @@ def test_random_data_cannot_be_compressed(digits):
     assert result.explained["digits"] > 0.6
     assert result.explained["uniform noise"] < 0.25
     assert result.explained["shuffled pixels"] < result.explained["digits"] - 0.3
+    assert set(result.pca_explained) == set(result.explained)
+    assert result.explained["uniform noise"] < result.pca_explained["uniform noise"] + 0.03
     # and an autoencoder of real digits flags noise images as anomalies
     model = result.models["digits"]
     noise = uniform_noise(100, 64, seed=5)
     scores = torch.cat([per_image_error(model, digits.X_test), per_image_error(model, noise)])
     labels = np.r_[np.zeros(len(digits.X_test), bool), np.ones(100, bool)]
     assert auroc(scores, labels) > 0.95
+
+
+def test_randomness_test_reports_the_pca_control():
+    # PCA with k components on k/d of a uniform-noise image: about k/d held out, and far more
+    # on data with structure (a low-rank signal plus a little noise)
+    from aekit.applications.anomaly import _pca_explained
+    gen = torch.Generator().manual_seed(0)
+    noise_train, noise_test = torch.rand(2000, 16, generator=gen), torch.rand(500, 16, generator=gen)
+    assert abs(_pca_explained(noise_train, noise_test, 4) - 4 / 16) < 0.05
+    basis = torch.randn(4, 16, generator=gen)
+    signal = lambda n: torch.randn(n, 4, generator=gen) @ basis + 0.01 * torch.randn(n, 16, generator=gen)
+    assert _pca_explained(signal(500), signal(200), 4) > 0.99
+    assert _pca_explained(signal(500), signal(200), 1) < 0.8
 
 
 def test_explained_variance_of_a_perfect_and_a_mean_model():

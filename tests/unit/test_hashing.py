@@ -8,7 +8,7 @@ from aekit import fit
 from aekit.evaluate import encode
 from aekit.models import BinaryCodeAutoencoder
 from aekit.widgets import HashingStudy
-from aekit.applications.hashing import (binary_codes, hamming_distances, pca_codes, precision_at_k, random_codes, retrieve)
+from aekit.applications.hashing import (binary_codes, hamming_distances, itq_codes, pca_codes, precision_at_k, random_codes, retrieve)
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +98,29 @@ def test_binary_codes_threshold_the_code(digits):
     model = BinaryCodeAutoencoder(64, 6).eval()
     X = digits.X_test[:20]
     assert torch.equal(binary_codes(model, X), encode(model, X) > 0.5)
+
+
+def test_itq_rotation_lowers_the_quantisation_loss_and_beats_median_pca_bits(digits):
+    import numpy as np
+    from aekit.evaluate import pca_fit
+    X = digits.X_train.numpy()
+    codes = itq_codes(X, X, 16)
+    assert codes.dtype == torch.bool and codes.shape == (len(X), 16)
+    # the loss ITQ minimises, ||B - V R||^2 with R the best rotation for these bits, is lower
+    # than for the unrotated PCA coordinates thresholded at zero
+    V = pca_fit(X, 16).transform(X)
+    def loss(bits):
+        B = np.where(bits.numpy(), 1.0, -1.0)
+        U, _, Wt = np.linalg.svd(B.T @ V)
+        return float(((B - V @ (Wt.T @ U.T)) ** 2).sum())
+    assert loss(codes) < loss(torch.from_numpy(V >= 0))
+    # and its bits retrieve better than median-split PCA bits of the same length
+    y_db, y_q = digits.y_train, digits.y_test
+    itq = precision_at_k(itq_codes(X, digits.X_test, 16), y_q, codes, y_db)
+    pca = precision_at_k(pca_codes(X, digits.X_test, 16), y_q, pca_codes(X, X, 16), y_db)
+    assert itq > pca + 0.1, (itq, pca)
+
+
+def test_itq_codes_reject_too_many_bits():
+    with pytest.raises(ValueError, match="bits"):
+        itq_codes(torch.rand(10, 4), torch.rand(3, 4), 5)
