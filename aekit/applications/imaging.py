@@ -7,6 +7,8 @@
 - :func:`gaussian_blur`: a classical denoiser to compare a denoising autoencoder with.
 - :func:`jpeg` / :func:`jpeg_curve`: JPEG (through Pillow) at a measured number of bits per
   pixel, the baseline of lossy compression.
+- :func:`fit_ridge`: a learned *linear* restorer (ridge least squares from damaged to clean
+  images, in closed form), the baseline a nonlinear restoring network has to beat.
 
 Images are rows of pixel values in [0, 1], ``(n, height * width)``, as :mod:`aekit.data`
 gives them, with the data set's ``image_shape``. This module uses torch, NumPy and Pillow.
@@ -25,7 +27,7 @@ from aekit.checks import as_tensor
 from aekit.plot import mosaic
 
 __all__ = ["psnr", "per_image_psnr", "downsample", "upsample", "gaussian_blur", "jpeg",
-           "jpeg_curve"]
+           "jpeg_curve", "fit_ridge", "LinearRestorer"]
 
 
 def _rows(X, what: str = "X") -> torch.Tensor:
@@ -200,3 +202,110 @@ def jpeg_curve(X, image_shape: Sequence[int],
         points.append({"quality": float(q), "bits_per_pixel": bpp, "psnr": psnr(X, X_hat),
                        "error": float(((X_hat - X) ** 2).sum(1).mean())})
     return points
+
+
+# --------------------------------------------------------------------------- learned linear
+class LinearRestorer:
+    """A linear map from damaged images to restored ones, ``clip(X @ weight + bias, 0, 1)``,
+    as :func:`fit_ridge` learns it. Call it on rows of damaged images (any device)."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor, alpha: float) -> None:
+        self.weight, self.bias, self.alpha = weight, bias, float(alpha)
+
+    def __call__(self, X) -> torch.Tensor:
+        X = _rows(X)
+        if X.shape[1] != self.weight.shape[0]:
+            raise ValueError(f"rows of X have {X.shape[1]} values, but this restorer was fitted "
+                             f"on rows of {self.weight.shape[0]}")
+        W, b = self.weight.to(X.device), self.bias.to(X.device)
+        return (X @ W + b).clamp(0, 1)
+
+    def __repr__(self) -> str:
+        return (f"LinearRestorer({self.weight.shape[0]} -> {self.weight.shape[1]} values, "
+                f"alpha={self.alpha:g})")
+
+
+class _Sums:
+    """The sums ridge regression needs from some rows: count, sums and cross products."""
+
+    def __init__(self, X: torch.Tensor, Y: torch.Tensor) -> None:
+        # float32 products of (shifted) data, kept in float64 for the solve
+        self.n, self.sx, self.sy = len(X), X.sum(0).double(), Y.sum(0).double()
+        self.xx, self.xy = (X.T @ X).double(), (X.T @ Y).double()
+
+    def __add__(self, other: "_Sums") -> "_Sums":
+        total = object.__new__(_Sums)
+        total.n, total.sx, total.sy = self.n + other.n, self.sx + other.sx, self.sy + other.sy
+        total.xx, total.xy = self.xx + other.xx, self.xy + other.xy
+        return total
+
+    def solve(self, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
+        # centred least squares in float64: (Xc'Xc + alpha I) W = Xc'Yc, bias from the means
+        x_mean, y_mean = self.sx / self.n, self.sy / self.n
+        gram = self.xx - self.n * torch.outer(x_mean, x_mean)
+        gram = gram + alpha * torch.eye(len(gram), dtype=gram.dtype)
+        W = torch.linalg.solve(gram, self.xy - self.n * torch.outer(x_mean, y_mean))
+        return W, y_mean - x_mean @ W
+
+
+def fit_ridge(X_damaged, X_clean, alphas: Sequence[float] = (0.1, 1.0, 10.0, 100.0, 1000.0),
+              validation: float = 0.2) -> LinearRestorer:
+    """Learn the best *linear* restorer: ridge regression from damaged to clean images.
+
+    Each output pixel is a weighted sum of all input pixels plus a constant, with weights that
+    minimise ``sum ||x_clean - (x_damaged W + b)||^2 + alpha ||W||^2`` over the training pairs,
+    solved in closed form. It is the learned linear counterpart of a restoring autoencoder:
+    trained on the same pairs, it can only undo damage a fixed linear filter can undo.
+
+    Parameters
+    ----------
+    X_damaged, X_clean : training pairs as rows ``(n, pixels_in)`` and ``(n, pixels_out)``.
+    alphas : ridge strengths tried. With more than one, each is fitted on the first
+        ``1 - validation`` of the rows and scored (PSNR) on the rest; the best is refitted on
+        all rows. No test images are involved.
+    validation : the fraction of the rows held out to choose ``alpha``.
+
+    Returns
+    -------
+    LinearRestorer
+        Call it on damaged rows; ``.alpha`` is the strength chosen.
+
+    Examples
+    --------
+    >>> clean = torch.rand(200, 4)
+    >>> restore = fit_ridge(0.5 * clean, clean, alphas=(1e-6,))
+    >>> bool(torch.allclose(restore(0.5 * clean), clean, atol=1e-4))
+    True
+    """
+    X = _rows(X_damaged, "X_damaged").cpu().float()
+    Y = _rows(X_clean, "X_clean").cpu().float()
+    if len(X) != len(Y):
+        raise ValueError(f"X_damaged and X_clean must hold the same images, got {len(X)} and "
+                         f"{len(Y)} rows")
+    # Shift both by their means (the fit has a constant, so the answer does not change), then
+    # form the products in float32 (fast) and solve in float64 (accurate), on the CPU.
+    x_shift, y_shift = X.mean(0), Y.mean(0)
+    X, Y = X - x_shift, Y - y_shift
+    alphas = [float(a) for a in alphas]
+    if not alphas or not all(math.isfinite(a) and a >= 0 for a in alphas):
+        raise ValueError(f"alphas must list ridge strengths >= 0, got {alphas!r}")
+    def restorer(W: torch.Tensor, b: torch.Tensor, alpha: float) -> LinearRestorer:
+        W = W.float()
+        return LinearRestorer(W, b.float() + y_shift - x_shift @ W, alpha)
+
+    if len(alphas) == 1:
+        return restorer(*_Sums(X, Y).solve(alphas[0]), alphas[0])
+    if not 0 < validation < 1:
+        raise ValueError(f"validation is a fraction of the rows, between 0 and 1; got {validation!r}")
+    n_fit = int(round(len(X) * (1 - validation)))
+    if n_fit < 1 or n_fit >= len(X):
+        raise ValueError(f"{len(X)} rows are too few to hold out a validation part")
+    fit_part, held_out = _Sums(X[:n_fit], Y[:n_fit]), _Sums(X[n_fit:], Y[n_fit:])
+
+    def held_out_psnr(a: float) -> float:
+        W, b = fit_part.solve(a)
+        W, b = W.float(), b.float()
+        return psnr(Y[n_fit:] + y_shift, (X[n_fit:] @ W + b + y_shift).clamp(0, 1))
+
+    alpha = max(alphas, key=held_out_psnr)
+    return restorer(*(fit_part + held_out).solve(alpha), alpha)  # refitted on every row

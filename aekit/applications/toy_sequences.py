@@ -181,13 +181,15 @@ def to_source(X: torch.Tensor) -> torch.Tensor:
     return (words_in_a_order @ _TO_A_MATRIX.to(X.device, X.dtype)).reshape(X.shape)
 
 
-def word_by_word(source: torch.Tensor, reorder: bool = True) -> torch.Tensor:
-    """The best translation that looks at one word at a time: a baseline for a translator.
+def word_by_word(source: torch.Tensor, reorder: bool = True, agreement: bool = False) -> torch.Tensor:
+    """A translation by rules that look at one word at a time: a baseline for a translator.
 
     Each word of A is replaced by its dictionary entry in B, with an adjective in the form the
     dictionary lists first (masculine), since one word alone cannot tell the gender of the noun
     it belongs to. With ``reorder`` the words are also put in B's word order (which a fixed
-    rule can do); without it they stay in A's order.
+    rule can do); without it they stay in A's order. With ``agreement`` an adjective also looks
+    one word ahead, at its noun, and takes the form of that noun's gender: the hand-written rule
+    that knows all of this grammar, and translates every sentence of it exactly.
 
     Returns token ids ``(n, LENGTH)`` in language B.
     """
@@ -197,6 +199,13 @@ def word_by_word(source: torch.Tensor, reorder: bool = True) -> torch.Tensor:
     dictionary[_A_NOUN:_A_VERB] = torch.arange(_B_NOUN, _B_VERB)
     dictionary[_A_VERB:_B_ADJ] = torch.arange(_B_VERB, len(VOCABULARY))
     translated = dictionary[source]
+    if agreement:
+        gender = torch.as_tensor(_GENDER)
+        for slot in (0, 3):  # A's adjectives; the noun follows each one
+            noun = source[:, slot + 1]
+            is_adjective = (source[:, slot] < _A_NOUN) & (noun >= _A_NOUN) & (noun < _A_VERB)
+            feminine = gender[(noun - _A_NOUN).clamp(0, len(NOUNS) - 1)]
+            translated[:, slot] += torch.where(is_adjective, feminine, torch.zeros_like(feminine))
     return translated[:, list(_ORDER)] if reorder else translated
 
 

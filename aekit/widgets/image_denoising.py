@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from aekit.corruption import corrupt
 from aekit.data import Dataset
 from aekit.evaluate import reconstruct
-from aekit.applications.imaging import gaussian_blur, psnr
+from aekit.applications.imaging import LinearRestorer, fit_ridge, gaussian_blur, psnr
 from aekit.models import Autoencoder
 from aekit.widgets._panels import image_rows
 from aekit.widgets.base import Explorer, SettingCache
@@ -22,8 +22,11 @@ class ImageDenoisingStudy(Study):
     """One denoising autoencoder per noise level, scored in PSNR beside two baselines.
 
     The noise is Gaussian with standard deviation ``noise_level``, and noisy images are
-    clipped to [0, 1], as a stored image would be. The baselines: the noisy image itself, and
-    a Gaussian blur whose width (one of ``blur_sigmas``) is chosen on noisy training images.
+    clipped to [0, 1], as a stored image would be. The baselines: the noisy image itself, a
+    Gaussian blur whose width (one of ``blur_sigmas``) is chosen on noisy training images, and
+    the best *linear* denoiser learned from the same training images (ridge least squares from
+    noisy to clean, :func:`aekit.applications.imaging.fit_ridge`, its strength chosen on held-out
+    training images).
 
     Parameters
     ----------
@@ -34,7 +37,8 @@ class ImageDenoisingStudy(Study):
     blur_sigmas : widths in pixels tried for the blur baseline.
 
     ``result(noise_level)``: the mean PSNR (dB) of the test images for each method (higher is
-    better); ``model(noise_level)`` the denoising autoencoder.
+    better); ``model(noise_level)`` the denoising autoencoder; ``clean_psnr(noise_level)`` the
+    PSNR of that autoencoder on the clean test images (what it loses with no noise at all).
     """
 
     controls = {"noise_level": Control(
@@ -61,6 +65,7 @@ class ImageDenoisingStudy(Study):
         self.blur_sigmas = tuple(blur_sigmas)
         self.noisy = SettingCache(self._noisy_test)
         self.blur_sigma = SettingCache(self._best_sigma)
+        self.ridge = SettingCache(self._fit_ridge)
 
     def _train(self, noise_level: float) -> Autoencoder:
         model = self.build(Autoencoder, self.dataset.input_dim, self.code_dim,
@@ -80,6 +85,18 @@ class ImageDenoisingStudy(Study):
         shape = self.dataset.image_shape
         return max(self.blur_sigmas, key=lambda s: psnr(clean, gaussian_blur(noisy, shape, s)))
 
+    def _fit_ridge(self, noise_level: float) -> LinearRestorer:
+        """The linear denoiser, fitted on noisy copies of the training images."""
+        gen = torch.Generator().manual_seed(self.seed + 3)
+        noisy = corrupt(self.X_train, "gaussian", noise_level, generator=gen, clip=True)
+        return fit_ridge(noisy, self.X_train)
+
+    def clean_psnr(self, noise_level: float) -> float:
+        """PSNR of the level's denoising autoencoder on the clean test images."""
+        noise_level = self.setting(noise_level)["noise_level"]
+        X = self.dataset.X_test
+        return psnr(X, reconstruct(self.model(noise_level), X))
+
     def outputs(self, noise_level: float) -> dict[str, torch.Tensor]:
         """The noisy test images and what each method makes of them (rows in [0, 1])."""
         noise_level = self.setting(noise_level)["noise_level"]
@@ -87,6 +104,7 @@ class ImageDenoisingStudy(Study):
         sigma = self.blur_sigma.get(noise_level=noise_level)
         return {"noisy input": X_noisy,
                 "Gaussian blur": gaussian_blur(X_noisy, self.dataset.image_shape, sigma),
+                "ridge (linear)": self.ridge.get(noise_level=noise_level)(X_noisy),
                 "denoising AE": reconstruct(self.model(noise_level), X_noisy)}
 
     def _result(self, noise_level: float) -> dict[str, float]:
@@ -98,10 +116,10 @@ class ImageDenoisingStudy(Study):
         scores = self.result(noise_level)
         outputs = self.outputs(noise_level)
         sigma = self.blur_sigma.get(noise_level=noise_level)
-        fig = Figure(figsize=(11, 3.8))
+        fig = Figure(figsize=(11, 4.2))
         left, right = fig.subfigures(1, 2, width_ratios=[1.6, 1])
         rows = [self.dataset.X_test[:n_images]] + [X[:n_images] for X in outputs.values()]
-        image_rows(left, rows, ["clean", "noisy", f"blur ({sigma:g} px)", "denoising AE"],
+        image_rows(left, rows, ["clean", "noisy", f"blur ({sigma:g} px)", "ridge", "denoising AE"],
                    self.dataset.image_shape)
         gain = scores["denoising AE"] - scores["noisy input"]
         left.suptitle(f"Gaussian noise, std {noise_level:g}: the autoencoder gains {gain:+.1f} dB",
@@ -109,10 +127,13 @@ class ImageDenoisingStudy(Study):
         ax = right.subplots()
         levels = [t["noise_level"] for t in self.tried]
         for (name, colour), marker in zip((("noisy input", "0.6"), ("Gaussian blur", "tab:green"),
-                                           ("denoising AE", "tab:blue")), "osD"):
+                                           ("ridge (linear)", "tab:orange"),
+                                           ("denoising AE", "tab:blue")), "os^D"):
             ax.plot(levels, [self.result(level)[name] for level in levels], marker=marker,
                     color=colour, label=name)
         ax.axvline(noise_level, color="grey", ls=":", lw=1)
+        span = max(self.noise_levels) - min(self.noise_levels) or 0.1  # all levels, even if one was tried
+        ax.set_xlim(min(self.noise_levels) - 0.05 * span, max(self.noise_levels) + 0.05 * span)
         ax.set_xlabel("noise standard deviation")
         ax.set_ylabel("PSNR of the test images (dB)")
         ax.set_title("higher is better (levels tried so far)", fontsize=9)

@@ -129,3 +129,35 @@ def test_jpeg_curve_rises_with_quality():
     errors = [p["error"] for p in curve]
     assert rates == sorted(rates) and quality == sorted(quality)
     assert errors == sorted(errors, reverse=True)
+
+
+def test_fit_ridge_learns_a_linear_damage_and_chooses_alpha_on_held_out_rows():
+    from aekit.applications.imaging import fit_ridge
+
+    gen = torch.Generator().manual_seed(0)
+    clean = torch.rand(300, 16, generator=gen)
+    mixing = torch.eye(16) * 0.6 + 0.4 / 16        # an invertible linear blur
+    damaged = clean @ mixing
+    restore = fit_ridge(damaged, clean, alphas=(1e-8, 1e3))
+    assert restore.alpha == 1e-8                    # the weak ridge wins on the held-out rows
+    assert torch.allclose(restore(damaged), clean, atol=1e-3)
+    assert restore(damaged).shape == clean.shape
+    # a strong ridge shrinks the map towards the mean image
+    flat = fit_ridge(damaged, clean, alphas=(1e6,))
+    assert torch.allclose(flat(damaged), clean.mean(0).expand_as(clean), atol=0.02)
+    # outputs are clipped to [0, 1] as images are
+    assert float(restore(damaged * 10).max()) <= 1.0
+
+
+def test_fit_ridge_rejects_bad_input():
+    from aekit.applications.imaging import fit_ridge
+
+    with pytest.raises(ValueError, match="same images"):
+        fit_ridge(torch.rand(5, 4), torch.rand(6, 4))
+    with pytest.raises(ValueError, match="alphas"):
+        fit_ridge(torch.rand(5, 4), torch.rand(5, 4), alphas=())
+    with pytest.raises(ValueError, match="alphas"):
+        fit_ridge(torch.rand(5, 4), torch.rand(5, 4), alphas=(-1.0,))
+    restore = fit_ridge(torch.rand(20, 4), torch.rand(20, 4), alphas=(1.0,))
+    with pytest.raises(ValueError, match="fitted on rows of 4"):
+        restore(torch.rand(3, 5))

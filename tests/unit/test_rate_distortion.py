@@ -61,3 +61,23 @@ def test_clear_errors():
         RateDistortionAutoencoder(16, 4, lam=0)
     with pytest.raises(ValueError, match=r"\(batch, 16\)"):
         RateDistortionAutoencoder(16, 4).encode(torch.rand(2, 15))
+
+
+def test_compress_writes_a_real_file_that_decodes_to_the_reconstructions():
+    torch.manual_seed(0)
+    model = RateDistortionAutoencoder(16, 4, hidden_dims=(8,)).eval()
+    with torch.no_grad():  # spread the codes so that some need more than one byte
+        model.encoder[-1].weight.mul_(300)
+    X = torch.rand(50, 16)
+    data = model.compress(X)
+    assert isinstance(data, bytes) and len(data) > 5
+    assert torch.allclose(model.decompress(data), model(X), atol=1e-6)
+    small = RateDistortionAutoencoder(16, 4, hidden_dims=(8,)).eval()
+    assert torch.allclose(small.decompress(small.compress(X)), small(X), atol=1e-6)
+    # many identical images compress to far fewer bytes than as many different ones
+    assert len(small.compress(X[:1].repeat(400, 1))) < len(model.compress(torch.rand(400, 16)))
+    model.train()
+    model.compress(X)
+    assert model.training, "compress leaves the training mode as it found it"
+    with pytest.raises(ValueError, match="code values"):
+        RateDistortionAutoencoder(16, 5, hidden_dims=(8,)).decompress(data)

@@ -103,3 +103,11 @@ def test_smiles_checker_refuses_what_is_outside_the_subset_and_non_strings():
     assert not is_valid_smiles("c1ccccc1")     # aromatic atoms are lower case, not in the subset
     with pytest.raises(TypeError, match="expects a string"):
         is_valid_smiles(["C", "C"])
+
+
+def test_word_by_word_with_agreement_translates_the_grammar_exactly():
+    pairs = translation_pairs(n_train=400, n_test=10, seed=3)
+    rule = translation_scores(word_by_word(pairs.source_train, agreement=True), pairs.target_train)
+    assert rule == {key: 1.0 for key in rule}
+    plain = translation_scores(word_by_word(pairs.source_train), pairs.target_train)
+    assert plain["adjective forms"] < 0.8

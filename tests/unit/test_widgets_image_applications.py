@@ -21,6 +21,10 @@ def test_image_denoising_explorer_reacts_to_noise_level(digits):
     # more noise, a worse noisy image; the trained denoiser removes a good part of it
     assert high["noisy input"] < low["noisy input"] - 5
     assert high["denoising AE"] > high["noisy input"] + 3
+    # the learned linear baseline is fitted on training images and beats doing nothing
+    assert high["ridge (linear)"] > high["noisy input"] + 3
+    assert study.ridge.get(noise_level=0.5).weight.shape == (64, 64)
+    assert study.clean_psnr(0.2) > low["denoising AE"]
     # the blur width is chosen among the offered ones, wider for stronger noise
     assert study.blur_sigma.get(noise_level=0.5) >= study.blur_sigma.get(noise_level=0.2)
     revisit_shows_new_points(explorer, "noise_level", 0.2)
@@ -45,6 +49,12 @@ def test_compression_explorer_reacts_to_lam(digits):
     middle = curve[1]
     assert study.jpeg_psnr_at(middle["bits_per_pixel"]) == pytest.approx(middle["psnr"])
     assert study.nearest_quality(middle["bits_per_pixel"] * 1.01) == 20
+    assert study.jpeg_rate_at(middle["psnr"]) == pytest.approx(middle["bits_per_pixel"])
+    assert math.isnan(study.jpeg_rate_at(100.0))
+    # the rate is a real file's: at least the xz container's header and footer (32 bytes)
+    for point in (cheap, sharp):
+        assert point["bits_per_pixel"] >= 8 * 32 / (len(digits.X_test) * 64)
+        assert point["ideal_bits_per_pixel"] > 0
     revisit_shows_new_points(explorer, "lam", 3)
     with pytest.raises(ValueError, match="lam must be one of"):
         explorer.render(lam=10)
