@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import os
 import sys
 import threading
@@ -97,7 +98,7 @@ class Worker:
         self._plans: dict[Hashable, list[_Job]] = {}  # per group, the newest first
         self._current: _Job | None = None
         self._busy = 0          # foreground sections running (cells, explorer updates)
-        self._calls: list[tuple[Callable, tuple, dict, Future]] = []
+        self._calls: list[tuple[Callable[[], Any], Future]] = []
         self._thread: threading.Thread | None = None
         self._closed = False
         self._not_before = 0.0  # no new job starts before this time.monotonic()
@@ -132,29 +133,14 @@ class Worker:
             self._cond.notify_all()
         self._start()
 
-    def cancel(self) -> None:
-        """Drop every plan and stop the running job at its next checkpoint."""
-        with self._cond:
-            for jobs in self._plans.values():
-                for job in jobs:
-                    job.cancelled.set()
-            self._plans = {}
-            if self._current is not None:
-                self._current.cancelled.set()
-                self.cancelled.append(self._current.key)
-            self._cond.notify_all()
-
     @contextlib.contextmanager
     def busy(self) -> Iterator[None]:
         """A foreground section (a cell, an explorer drawing): background work pauses."""
-        with self._cond:
-            self._busy += 1
+        self.begin_busy()
         try:
             yield
         finally:
-            with self._cond:
-                self._busy -= 1
-                self._cond.notify_all()
+            self.end_busy()
 
     def begin_busy(self) -> None:
         with self._cond:
@@ -187,10 +173,10 @@ class Worker:
             with self._cond:
                 if not self._calls:
                     return
-                fn, args, kwargs, future = self._calls.pop(0)
+                fn, future = self._calls.pop(0)
             if future.set_running_or_notify_cancel():
                 try:
-                    future.set_result(fn(*args, **kwargs))
+                    future.set_result(fn())
                 except BaseException as err:  # handed to the worker, which raises it
                     future.set_exception(err)
 
@@ -206,12 +192,6 @@ class Worker:
                 if left is not None and left <= 0:
                     return False
                 self._cond.wait(0.01 if left is None else min(0.01, left))
-
-    @property
-    def pending(self) -> int:
-        """Jobs queued or running."""
-        with self._cond:
-            return sum(map(len, self._plans.values())) + (self._current is not None)
 
     def pending_in(self, group: Hashable) -> int:
         """Jobs of ``group`` queued or running."""
@@ -285,21 +265,17 @@ class Worker:
                 raise Cancelled(job.key)
 
     def _call_soon(self, fn: Callable[[], Any]) -> Future:
+        """Queue ``fn`` for the main thread and wake it; the future holds the outcome."""
         future: Future = Future()
         with self._cond:
-            self._calls.append((fn, (), {}, future))
+            self._calls.append((fn, future))
             self._cond.notify_all()
         if self._wake is not None:
             self._wake()
         return future
 
     def _call_in_main(self, job: _Job, fn: Callable, args: tuple, kwargs: dict) -> Any:
-        future: Future = Future()
-        with self._cond:
-            self._calls.append((fn, args, kwargs, future))
-            self._cond.notify_all()
-        if self._wake is not None:
-            self._wake()
+        future = self._call_soon(functools.partial(fn, *args, **kwargs))
         while True:
             try:
                 return future.result(timeout=0.05)

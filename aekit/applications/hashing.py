@@ -19,7 +19,7 @@ from threadpoolctl import threadpool_limits
 from aekit.checks import as_numpy, as_tensor
 from aekit.evaluate import encode, pca_fit
 
-__all__ = ["binary_codes", "random_codes", "pca_codes", "itq_codes",
+__all__ = ["binary_codes", "random_codes", "pca_codes", "itq_codes", "itq_fit",
            "hamming_distances", "retrieve", "precision_at_k"]
 
 
@@ -69,10 +69,16 @@ def itq_codes(X_train, X, bits: int, iterations: int = 50, seed: int = 0) -> tor
     the best R for fixed B (an orthogonal Procrustes problem, one SVD). Median-split PCA bits
     (:func:`pca_codes`) are the same without the rotation, a much weaker baseline: the first
     directions carry most of the variance, the last ones are mostly noise.
-    Fitted on X_train; returns ``(n, bits)`` booleans for the rows of X.
+    Fitted on X_train; returns ``(n, bits)`` booleans for the rows of X (:func:`itq_fit` to
+    code several sets with one fit).
     """
+    return itq_fit(X_train, bits, iterations, seed)(X)
+
+
+def itq_fit(X_train, bits: int, iterations: int = 50, seed: int = 0):
+    """ITQ fitted once on X_train (see :func:`itq_codes`): a function from rows to
+    ``(n, bits)`` boolean codes."""
     X_train = as_numpy(X_train, "X_train").astype(np.float64)
-    X = as_numpy(X).astype(np.float64)
     if not 1 <= bits <= min(X_train.shape):
         raise ValueError(f"bits must be between 1 and {min(X_train.shape)}, got {bits!r}")
     # small products: one BLAS thread is fastest (several threads spin on a busy machine)
@@ -85,7 +91,12 @@ def itq_codes(X_train, X, bits: int, iterations: int = 50, seed: int = 0) -> tor
             B = np.where(V @ R >= 0, 1.0, -1.0)
             U, _, Wt = np.linalg.svd(B.T @ V)                # B^T V = U S Wt; best R = Wt^T U^T
             R = Wt.T @ U.T
-        return torch.from_numpy(pca.transform(X) @ R >= 0)
+
+    def encode(X) -> torch.Tensor:
+        with threadpool_limits(limits=1, user_api="blas"):
+            return torch.from_numpy(pca.transform(as_numpy(X).astype(np.float64)) @ R >= 0)
+
+    return encode
 
 
 def hamming_distances(A, B) -> torch.Tensor:

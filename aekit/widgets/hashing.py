@@ -6,7 +6,7 @@ from typing import Sequence
 import torch
 from matplotlib.figure import Figure
 
-from aekit.applications.hashing import (binary_codes, itq_codes, pca_codes, precision_at_k,
+from aekit.applications.hashing import (binary_codes, itq_fit, pca_codes, precision_at_k,
                                         random_codes, retrieve)
 from aekit.checks import positive_ints
 from aekit.data import Dataset
@@ -62,7 +62,8 @@ class HashingStudy(Study):
                 pair = (random_codes(len(X_db), bits, self.seed),
                         random_codes(len(X_q), bits, self.seed + 1))
             elif method == "ITQ":
-                pair = itq_codes(X_db, X_db, bits, seed=self.seed), itq_codes(X_db, X_q, bits, seed=self.seed)
+                encode = itq_fit(X_db, bits, seed=self.seed)  # one fit for both sets
+                pair = encode(X_db), encode(X_q)
             else:
                 pair = pca_codes(X_db, X_db, bits), pca_codes(X_db, X_q, bits)
             self._codes[key] = pair
