@@ -114,14 +114,16 @@ def reconstructions(X, X_hat, image_shape: Sequence[int] = (8, 8), n: int = 10,
     return fig
 
 
-def loss_curves(history, title: str = "training", log: bool = False) -> Figure:
-    """Training (and validation) loss per epoch from a :class:`aekit.train.History`."""
+def loss_curves(history, title: str = "training", log: bool = False,
+                val_label: str = "validation") -> Figure:
+    """Training (and held-out) loss per epoch from a :class:`aekit.train.History`;
+    ``val_label`` names the held-out curve (``"test"`` where ``X_val`` was the test set)."""
     fig = Figure(figsize=(5, 3.2))
     ax = fig.subplots()
     epochs = np.arange(1, len(history.train_loss) + 1)
     ax.plot(epochs, history.train_loss, label="train")
     if history.val_loss:
-        ax.plot(epochs, history.val_loss, label="validation")
+        ax.plot(epochs, history.val_loss, label=val_label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss per image")
     if log:

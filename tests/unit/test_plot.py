@@ -58,6 +58,9 @@ def test_loss_curves_draw_the_history():
     np.testing.assert_allclose(lines[0].get_ydata(), history.train_loss)
     np.testing.assert_allclose(lines[1].get_xdata(), [1, 2, 3])
     assert ax.get_yscale() == "log"
+    assert [line.get_label() for line in lines] == ["train", "validation"]
+    relabelled = plot.loss_curves(history, val_label="test").axes[0].get_lines()
+    assert relabelled[1].get_label() == "test"
     assert len(plot.loss_curves(History(train_loss=[1.0])).axes[0].get_lines()) == 1
 
 
