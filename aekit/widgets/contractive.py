@@ -35,6 +35,7 @@ class ContractiveStudy(Study):
     perturbation size, the typical distance between the codes of two test images of different
     classes (``code_spread``: the scale that displacement should be read against, since an
     untied decoder can undo any shrinking of the code), and the test squared error.
+    ``measure(model)`` gives the same numbers for a model trained outside the study.
     """
 
     controls = {"contractive_weight": Control(
@@ -63,7 +64,12 @@ class ContractiveStudy(Study):
         return self.train(model, penalties=penalties)
 
     def _result(self, contractive_weight: float) -> dict:
-        model = self.model(contractive_weight)
+        return self.measure(self.model(contractive_weight))
+
+    def measure(self, model: torch.nn.Module) -> dict:
+        """The numbers of ``result`` for any encoder with the study's code, such as a control
+        trained some other way (weight decay, say): measured on the same test images, with
+        the same noise directions, so they compare with every weight's result."""
         X = self.dataset.X_test
         with torch.no_grad():
             jac = jacobian_norm_sq(model, to_model(X, model)).sqrt().cpu()  # (n_test,): ||J_f(x)||_F

@@ -76,3 +76,21 @@ def test_contractive_explorer_reacts_to_weight(digits):
     Z = study.model(1.0).encode(digits.X_test).detach()
     assert 0 < contracted["code_spread"] <= float(torch.cdist(Z, Z).max())
     assert_cached_setting_is_fast(explorer, "contractive_weight", 0.0)
+
+
+def test_contractive_measure_matches_result_and_takes_other_models(digits):
+    from aekit.models import Autoencoder
+
+    explorer = contractive_explorer(digits, contractive_weight=0.0,
+                                    contractive_weights=(0.0, 1.0), **SMALL)
+    study = explorer.study
+    same = study.measure(study.model(1.0))
+    cached = study.result(1.0)
+    assert torch.equal(same["jacobian_norm"], cached["jacobian_norm"])
+    assert same["code_moves"] == cached["code_moves"] and same["error"] == cached["error"]
+    # a control trained outside the study, measured on the same footing
+    decayed = study.train(study.build(Autoencoder, 64, 16, code_activation="sigmoid"),
+                          weight_decay=1e-2)
+    other = study.measure(decayed)
+    assert set(other) == set(cached) and other["error"] > 0
+    assert other["jacobian_norm"].shape == cached["jacobian_norm"].shape
