@@ -4,8 +4,9 @@ so notebooks show it once, tests can inspect it, and nothing piles up in memory.
 Colours are chosen to stay distinguishable with the common colour-vision deficiencies:
 importing this module makes Okabe and Ito's eight colours (``OKABE_ITO``, by name in
 ``PALETTE``) matplotlib's colour cycle, so every line and bar a lesson draws without naming a
-colour uses them, and points coloured by class (up to ten) use the ten colours of matplotlib's
-``tableau-colorblind10`` style (``CLASS_COLOURS``).
+colour uses them, and points coloured by class (up to ten) use ten colours of different hues, Paul Tol's nine
+"muted" colours and Okabe and Ito's orange (``CLASS_COLOURS``): matplotlib's
+``tableau-colorblind10`` has four greys, which small dots do not keep apart.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import io
 from typing import Sequence
 
 import matplotlib
-import matplotlib.style
 import numpy as np
 import torch
 from cycler import cycler
@@ -46,9 +46,10 @@ PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "bluish green": "#009E73",
            "vermillion": "#D55E00", "sky blue": "#56B4E9", "reddish purple": "#CC79A7",
            "yellow": "#F0E442", "black": "#000000"}
 OKABE_ITO = list(PALETTE.values())
-# matplotlib's 'tableau-colorblind10' cycle: ten colours for ten classes.
-CLASS_COLOURS = ListedColormap(matplotlib.style.library["tableau-colorblind10"]
-                               ["axes.prop_cycle"].by_key()["color"], name="aekit_classes")
+# ten hues for ten classes: Paul Tol's "muted" scheme (its pale grey, meant for missing data,
+# replaced by Okabe & Ito's orange), apart under the common colour-vision deficiencies too
+CLASS_COLOURS = ListedColormap(["#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255",
+                                "#44AA99", "#999933", "#AA4499", "#E69F00"], name="aekit_classes")
 if CLASS_COLOURS.name not in matplotlib.colormaps:  # so explorers can say cmap="aekit_classes"
     matplotlib.colormaps.register(CLASS_COLOURS)
 matplotlib.rcParams["axes.prop_cycle"] = cycler(color=OKABE_ITO)
@@ -148,7 +149,7 @@ def latent_scatter(Z, y, classes: Sequence[str] | None = None, title: str = "cod
     points = ax.scatter(Z[:, 0], Z[:, 1], c=y, cmap=colours, s=8, vmin=-0.5, vmax=n_classes - 0.5)
     cbar = fig.colorbar(points, ax=ax, ticks=range(n_classes))
     if classes is not None:
-        cbar.ax.set_yticklabels(list(classes)[:10], fontsize=7)
+        cbar.ax.set_yticklabels(list(classes)[:10], fontsize=9)
     ax.set_xlabel(ax_labels[0])
     ax.set_ylabel(ax_labels[1])
     ax.set_title(title)

@@ -173,6 +173,34 @@ class VAE(nn.Module):
         self.train(was_training)
         return float((nll.mean(0) + gaussian_kl(mean, logvar)).mean())
 
+    @torch.no_grad()
+    def importance_weighted_nll(self, X: torch.Tensor, n_samples: int = 200,
+                                generator: torch.Generator | None = None) -> float:
+        """An estimate of -log p(x) in nats per image (Burda, Grosse & Salakhutdinov 2016).
+
+        Draws ``n_samples`` codes z_k from q(z|x) and returns -log of the mean of the weights
+        p(x|z_k) p(z_k) / q(z_k|x), averaged over the images. With one sample it is the negative
+        ELBO (in expectation); with more it is still an upper bound on -log p(x) in expectation,
+        and it falls towards -log p(x) itself as ``n_samples`` grows. The gap between the
+        negative ELBO and this number is what the bound loses: KL(q(z|x) || p(z|x)), roughly.
+        """
+        positive_int(n_samples, "n_samples")
+        was_training = self.training
+        self.eval()
+        X = to_model(X, self)
+        mean, logvar = self.posterior(X)  # (batch, code_dim) each
+        std = torch.exp(0.5 * logvar)
+        half_log_2pi = 0.5 * math.log(2 * math.pi)
+        log_w = torch.empty(n_samples, len(X), device=mean.device)  # (n_samples, batch)
+        for k in range(n_samples):
+            eps = randn_like(mean, generator)
+            z = mean + std * eps
+            log_prior = -(0.5 * z**2 + half_log_2pi).sum(1)
+            log_q = -(0.5 * eps**2 + 0.5 * logvar + half_log_2pi).sum(1)
+            log_w[k] = -self.reconstruction_nll(self.decode_logits(z), X) + log_prior - log_q
+        self.train(was_training)
+        return float(-(torch.logsumexp(log_w, 0) - math.log(n_samples)).mean())
+
     # ------------------------------------------------------------------ generation
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

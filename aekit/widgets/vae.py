@@ -148,7 +148,7 @@ class VAEStudy(Study):
         lim = self.extent + 0.5
         ax.set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="z1", ylabel="z2", aspect="equal")
         cbar = map_fig.colorbar(points, ax=ax, ticks=range(len(self.dataset.classes[:10])))
-        cbar.ax.set_yticklabels(self.dataset.classes[:10], fontsize=7)
+        cbar.ax.set_yticklabels(self.dataset.classes[:10], fontsize=9)
         ax.set_title(f"beta = {beta:g}: codes of the test images (circle: 95% of the prior)\n"
                      f"-ELBO {s['negative ELBO']:.1f} nats = reconstruction "
                      f"{s['negative ELBO'] - s['kl']:.1f} + KL {s['kl']:.1f}", fontsize=9)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 
 import matplotlib
+import matplotlib.style
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
@@ -55,6 +56,21 @@ def test_the_line_colours_stay_apart(deficiency):
 def test_the_check_rejects_matplotlibs_default_colours():
     tab10 = matplotlib.colormaps["tab10"].colors
     assert min(closest_pair(tab10[:5], d) for d in MACHADO) < MIN_DELTA_E
+
+
+def _closest_pair_seen_normally(colours) -> float:
+    seen = [_lab(_linear(to_rgb(c))) for c in colours]
+    return min(float(np.linalg.norm(a - b)) for a, b in itertools.combinations(seen, 2))
+
+
+def test_the_class_colours_stay_apart():
+    # ten classes on one scatter need ten hues: apart for normal vision by more than twice the
+    # line palette's margin, and by the margin under every simulated deficiency
+    assert _closest_pair_seen_normally(plot.CLASS_COLOURS.colors) >= 2 * MIN_DELTA_E
+    assert min(closest_pair(plot.CLASS_COLOURS.colors, d) for d in MACHADO) >= MIN_DELTA_E
+    # the check rejects tableau-colorblind10, whose four greys small dots do not keep apart
+    greys = matplotlib.style.library["tableau-colorblind10"]["axes.prop_cycle"].by_key()["color"]
+    assert _closest_pair_seen_normally(greys) < 2 * MIN_DELTA_E
 
 
 def test_figures_use_the_palette():

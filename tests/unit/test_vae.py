@@ -109,3 +109,27 @@ def test_clear_errors():
         vae.encode(torch.rand(3, 15))
     with pytest.raises(ValueError, match="n must be"):
         vae.sample(0)
+
+
+def test_importance_weighted_nll_approaches_the_exact_likelihood():
+    # with a one-number code, p(x) = integral of p(x|z) p(z) dz can be computed on a grid
+    seed_everything(0)
+    vae = VAE(6, 1, hidden_dims=(8,))
+    X = (torch.rand(5, 6, generator=torch.Generator().manual_seed(1)) > 0.5).float()
+    fit(vae, X, epochs=30, lr=1e-2, batch_size=5, progress=False, seed=0)
+    vae.eval()
+    z = torch.linspace(-8, 8, 4001)[:, None]                               # (4001, 1)
+    with torch.no_grad():
+        logits = vae.decode_logits(z)                                       # (4001, 6)
+        log_joint = torch.stack([-vae.reconstruction_nll(logits, x.expand_as(logits)) for x in X]) \
+            + torch.distributions.Normal(0.0, 1.0).log_prob(z[:, 0])        # (5, 4001)
+    exact = float(-(torch.logsumexp(log_joint, 1) + torch.log(z[1, 0] - z[0, 0])).mean())
+    gen = torch.Generator().manual_seed(2)
+    iw = vae.importance_weighted_nll(X, n_samples=2000, generator=gen)
+    elbo = vae.negative_elbo(X, n_samples=200)
+    assert iw == pytest.approx(exact, abs=0.02)
+    assert exact <= elbo and iw <= elbo          # the ELBO is a bound; the estimate is tighter
+    one = sum(vae.importance_weighted_nll(X, n_samples=1, generator=gen) for _ in range(200)) / 200
+    assert one == pytest.approx(elbo, abs=0.05)  # one sample: the negative ELBO itself
+    with pytest.raises(ValueError):
+        vae.importance_weighted_nll(X, n_samples=0)
