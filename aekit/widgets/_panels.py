@@ -15,8 +15,9 @@ from aekit.plot import mosaic
 
 
 def image_rows(subfig, rows: Sequence[torch.Tensor], labels: Sequence[str],
-               image_shape: Sequence[int], cmap: str = "gray_r") -> None:
-    """Draw each tensor of ``rows`` (``(n, pixels)``) as one labelled row of images."""
+               image_shape: Sequence[int], cmap: str = "gray_r"):
+    """Draw each tensor of ``rows`` (``(n, pixels)``) as one labelled row of images, in one
+    Axes (returned, for overlays). NaN pixels, like the gaps between images, draw white."""
     n = len(rows[0])
     h, w = image_shape
     images = np.concatenate([row.detach().cpu().numpy().reshape(n, h, w) for row in rows])
@@ -29,6 +30,7 @@ def image_rows(subfig, rows: Sequence[torch.Tensor], labels: Sequence[str],
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)
+    return ax
 
 
 def filter_grid(subfig, weights: torch.Tensor, image_shape: Sequence[int], ncols: int = 8,

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from aekit.data import Dataset
 from aekit.evaluate import reconstruct, reconstruction_error
+from aekit.plot import mosaic
 from aekit.models import ConcreteAutoencoder
 from aekit.widgets._panels import image_rows
 from aekit.widgets.base import Explorer
@@ -36,6 +37,8 @@ class ConcreteStudy(Study):
         "selected pixels (k)",
         "k: how many input pixels the selector layer may keep; the decoder sees only these")}
     title = "Concrete autoencoder: choosing pixels"
+    #: the tint of the pixels the decoder does not see (pale blue: no grey level looks like it)
+    NOT_KEPT = matplotlib.colors.ListedColormap(["#cde6f7"]).with_extremes(bad=(0, 0, 0, 0))
 
     def __init__(self, dataset: Dataset, ks: Sequence[int] = (2, 4, 8, 16, 32),
                  hidden_dims: Sequence[int] = (32,), epochs: int = 40, lr: float = 3e-2,
@@ -92,8 +95,15 @@ class ConcreteStudy(Study):
         X = self.dataset.X_test[:n_images]
         seen = torch.full_like(X, float("nan"))
         seen[:, chosen] = X[:, chosen]  # only the selected pixels reach the decoder
-        image_rows(rows_fig, [X, seen, reconstruct(model, X)],
-                   ["test image", f"{k} pixels kept", "rebuilt"], shape)
+        ax = image_rows(rows_fig, [X, seen, reconstruct(model, X)],
+                        ["test image", f"{k} pixels kept\n(blue: not kept)", "rebuilt"], shape)
+        # A kept pixel of value 0 draws white, like the gaps: tint the pixels that were not kept
+        # instead, so the row shows which pixels the decoder saw, whatever their values.
+        n = len(X)
+        tint = np.full((3, n, *shape), np.nan)
+        tint[1][:, ~np.isin(np.arange(self.dataset.input_dim), chosen.numpy()).reshape(shape)] = 1.0
+        ax.imshow(mosaic(tint.reshape(3 * n, *shape), n), cmap=self.NOT_KEPT, vmin=0, vmax=1,
+                  interpolation="nearest")
         rows_fig.suptitle(f"k = {k}: test error {self.result(k)['error']:.2f} per image "
                           f"(squared, summed over pixels)", fontsize=9)
         return fig

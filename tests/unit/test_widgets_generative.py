@@ -87,3 +87,23 @@ def test_explorers_refuse_sequence_data():
         vae_explorer(waves)
     with pytest.raises(ValueError, match="shows images"):
         concrete_explorer(waves)
+
+
+def test_concrete_render_tints_the_pixels_not_kept(digits):
+    import numpy as np
+
+    explorer = concrete_explorer(digits, k=4, ks=(4,), epochs=2, n_train=200)
+    study = explorer.study
+    fig = study.render(k=4, n_images=3)
+    chosen = set(study.selected(4).tolist())
+    overlays = [im for ax in fig.axes for im in ax.get_images()
+                if np.ma.getdata(im.get_array()).ndim == 2 and im.get_cmap() is study.NOT_KEPT]
+    assert len(overlays) == 1
+    tint = np.asarray(np.ma.filled(overlays[0].get_array().astype(float), np.nan))
+    # the tint covers exactly the pixels not kept, in the middle row only, whatever their value
+    assert np.isfinite(tint).sum() == 3 * (64 - 4)
+    rows = np.isfinite(tint).any(1).nonzero()[0]
+    assert rows.min() >= 9 and rows.max() < 17          # second row of 8x8 images (gap 1)
+    first = tint[9:17, :8]                              # the first image of that row
+    kept = {i for i in range(64) if not np.isfinite(first.reshape(-1)[i])}
+    assert kept == chosen
