@@ -172,12 +172,18 @@ def time_curves_figure(result=None, ax=None):
         ax = fig.add_subplot()
     else:
         fig = ax.figure
+    bands = 0
     for scheme, curve in result["curves"].items():
         x = [p["cpu_minutes"] for p in curve]
         y = [p["test_error"] for p in curve]
-        line, = ax.plot(x, y, marker="o", markersize=2.5, label=SCHEME_LABELS.get(scheme, scheme))
+        label = SCHEME_LABELS.get(scheme, scheme)
+        line, = ax.plot(x, y, marker="o", markersize=2.5, label=label)
         if x and x[0] > 0:  # pretraining: no test error to show until the stack is unrolled
-            ax.axvspan(0, x[0], color=line.get_color(), alpha=0.07, lw=0)
+            # one strip per scheme along the bottom, in its colour, so that they do not overlap
+            ax.axvspan(0, x[0], ymin=0.015 + 0.045 * bands, ymax=0.05 + 0.045 * bands,
+                       color=line.get_color(), alpha=0.6, lw=0,
+                       label=f"{label}: pretraining (no test error yet)")
+            bands += 1
     k = result.get("code_size", 30)
     for key, label, style in (("pca", f"PCA-{k}", "--"), ("logistic_pca", f"logistic PCA-{k}", ":")):
         if key in result["results"]:

@@ -90,5 +90,10 @@ def test_the_lesson_draws_the_stored_time_curves():
     assert rbm[-1]["test_error"] == pytest.approx(stored_numbers()["rbm"], abs=0.01)
     fig = time_curves_figure(result)
     assert len(fig.axes[0].lines) >= 5  # three schemes, PCA and logistic PCA
+    # each pretrained scheme's pretraining is its own strip, in its colour, with its own label
+    strips = [p for p in fig.axes[0].patches if "pretraining" in p.get_label()]
+    assert len(strips) == 2 and len({p.get_label() for p in strips}) == 2
+    (y0, y1), (y2, y3) = sorted((p.get_bbox().y0, p.get_bbox().y1) for p in strips)
+    assert y1 <= y2, "the two pretraining strips should not overlap"
     source = " ".join("".join(c["source"]) for c in json.loads(LESSON.read_text())["cells"])
     assert "time_curves_figure()" in source
