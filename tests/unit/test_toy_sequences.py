@@ -86,7 +86,8 @@ SMILES_CASES = {
            "OCC(=O)O(C)", "F(C)", "C(=C)=C", "N1CC1=O", "C1CCC1C1CC1"],
     False: ["C11", "C1C1", "C12CC12", "N(=O)=O", "CF(C)", "F=C", "C#C#C", "C#N#C", "O=O=O",
             "C(C)(C)(C)(C)C", "C((C))", "CC((C))", "C()", "C(1)CC1", "C(=1)CC1", "=C", "C=", "1CC",
-            "C)C", "C(C", "C1CC", "C=(C)", "C%", "CC(C)1C(C)1"],
+            "C)C", "C(C", "C1CC", "C=(C)", "C%", "CC(C)1C(C)1",
+            "CC)C", "C1", "F(F)F", "N#N#N", "OC1CCCCC", "C==C", "CC="],  # the lesson's negative control
 }
 
 
